@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Outcome, RouteResult } from '../../domain/document.js';
+import { DependencyUnavailableError } from '../../domain/errors.js';
+import type { RouteSink } from '../../ports/route-sink.js';
+
+/** A file-name-safe rendering of a customer file name: no separators, controls or leading dots. */
+export const safeName = (name: string): string => {
+  const base = path.basename(name.replace(/\\/g, '/'));
+  // eslint-disable-next-line no-control-regex -- stripping control characters is the point
+  const cleaned = base.replace(/[\u0000-\u001f\u007f/]/g, '_').replace(/^\.+/, '_').slice(0, 120);
+  return cleaned || 'document';
+};
+
+/**
+ * Route folders `<dataDir>/{pass,hold,reject}/`. Each entry is a symlink to the original in the
+ * object store plus `<entry>.json` with the decision. Both are written atomically (temp + rename),
+ * so a crash leaves either the old state or the new one, and a re-delivery rewrites identical bytes.
+ */
+export class FolderRouteSink implements RouteSink {
+  constructor(
+    private readonly dataDir: string,
+    private readonly originalPath: (documentId: string) => string,
+  ) {}
+
+  entryName(result: RouteResult): string {
+    return `${result.documentId.slice(0, 12)}-${safeName(result.name)}`;
+  }
+
+  async deliver(outcome: Outcome, result: RouteResult): Promise<{ location: string }> {
+    const dir = path.join(this.dataDir, outcome);
+    const entry = path.join(dir, this.entryName(result));
+    try {
+      await mkdir(dir, { recursive: true });
+      const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+      const json = `${JSON.stringify(result, null, 2)}\n`;
+      const tmpJson = `${entry}.json.${tag}.tmp`;
+      await writeFile(tmpJson, json, { mode: 0o640 });
+      await rename(tmpJson, `${entry}.json`);
+      const target = path.relative(dir, this.originalPath(result.documentId));
+      const current = await readlink(entry).catch(() => null);
+      if (current !== target) {
+        const tmpLink = `${entry}.${tag}.tmp`;
+        await symlink(target, tmpLink);
+        await rename(tmpLink, entry);
+      }
+    } catch (err) {
+      await unlink(`${entry}.json.tmp`).catch(() => undefined);
+      throw new DependencyUnavailableError(`cannot write to the ${outcome} folder (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    return { location: entry };
+  }
+}

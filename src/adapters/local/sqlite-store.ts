@@ -1,0 +1,454 @@
+import Database from 'better-sqlite3';
+import type { DocumentId, FinalOutcome, Outcome, Reason } from '../../domain/document.js';
+import { DependencyUnavailableError } from '../../domain/errors.js';
+import type { AuditLog, AuditRecord, StoredAuditRecord } from '../../ports/audit-log.js';
+import type { CheckpointKey, Checkpoints } from '../../ports/checkpoints.js';
+import type { BatchOutcomeRecord, DocumentRecord, Ledger, RouteRecord } from '../../ports/ledger.js';
+
+export type BatchStatus = 'running' | 'completed' | 'failed';
+
+export interface BatchRecord {
+  readonly batchId: string;
+  readonly executionId: string;
+  readonly status: BatchStatus;
+  readonly source: string;
+  readonly createdAt: string;
+  readonly completedAt: string | null;
+  readonly ownerPid: number;
+  readonly configVersion: string;
+  readonly received: number;
+  readonly summary: unknown;
+}
+
+export interface BatchCounts {
+  readonly pass: number;
+  readonly hold: number;
+  readonly reject: number;
+  readonly failed: number;
+  readonly pending: number;
+  readonly duplicates: number;
+}
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+  document_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  first_seen_batch TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  document_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  config_version TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (document_id, step, config_version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS routes (
+  document_id TEXT PRIMARY KEY,
+  outcome TEXT NOT NULL CHECK (outcome IN ('pass','hold','reject')),
+  batch_id TEXT NOT NULL,
+  execution_id TEXT NOT NULL,
+  document_class TEXT,
+  confidence REAL,
+  reasons TEXT NOT NULL,
+  location TEXT NOT NULL,
+  routed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS batches (
+  batch_id TEXT PRIMARY KEY,
+  execution_id TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running','completed','failed')),
+  source TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  completed_at TEXT,
+  owner_pid INTEGER NOT NULL,
+  config_version TEXT NOT NULL,
+  received INTEGER NOT NULL,
+  summary TEXT
+);
+CREATE TABLE IF NOT EXISTS batch_documents (
+  batch_id TEXT NOT NULL,
+  document_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  outcome TEXT CHECK (outcome IN ('pass','hold','reject','failed')),
+  duplicate INTEGER NOT NULL DEFAULT 0,
+  error_name TEXT,
+  reason_code TEXT,
+  PRIMARY KEY (batch_id, document_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  execution_id TEXT NOT NULL,
+  batch_id TEXT NOT NULL,
+  document_id TEXT,
+  step TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  duration_ms REAL,
+  outcome TEXT,
+  error_name TEXT,
+  reason_codes TEXT,
+  note TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_by_document ON audit (document_id, seq);
+CREATE INDEX IF NOT EXISTS audit_attempts ON audit (execution_id, document_id, step, event);
+CREATE INDEX IF NOT EXISTS batches_by_status ON batches (status, created_at);
+CREATE INDEX IF NOT EXISTS batch_documents_by_document ON batch_documents (document_id);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+`;
+
+interface AuditRow {
+  seq: number;
+  at: string;
+  execution_id: string;
+  batch_id: string;
+  document_id: string | null;
+  step: string;
+  attempt: number;
+  event: AuditRecord['event'];
+  duration_ms: number | null;
+  outcome: FinalOutcome | null;
+  error_name: string | null;
+  reason_codes: string | null;
+  note: string | null;
+}
+
+interface RouteRow {
+  document_id: string;
+  outcome: Outcome;
+  batch_id: string;
+  execution_id: string;
+  document_class: string | null;
+  confidence: number | null;
+  reasons: string;
+  location: string;
+  routed_at: string;
+}
+
+interface BatchRow {
+  batch_id: string;
+  execution_id: string;
+  status: BatchStatus;
+  source: string;
+  created_at: string;
+  completed_at: string | null;
+  owner_pid: number;
+  config_version: string;
+  received: number;
+  summary: string | null;
+}
+
+const toRoute = (r: RouteRow): RouteRecord => ({
+  documentId: r.document_id,
+  outcome: r.outcome,
+  batchId: r.batch_id,
+  executionId: r.execution_id,
+  documentClass: r.document_class,
+  confidence: r.confidence,
+  reasons: JSON.parse(r.reasons) as Reason[],
+  location: r.location,
+  routedAt: r.routed_at,
+});
+
+const toBatch = (r: BatchRow): BatchRecord => ({
+  batchId: r.batch_id,
+  executionId: r.execution_id,
+  status: r.status,
+  source: r.source,
+  createdAt: r.created_at,
+  completedAt: r.completed_at,
+  ownerPid: r.owner_pid,
+  configVersion: r.config_version,
+  received: r.received,
+  summary: r.summary ? (JSON.parse(r.summary) as unknown) : null,
+});
+
+const toAudit = (r: AuditRow): StoredAuditRecord => ({
+  seq: r.seq,
+  at: r.at,
+  executionId: r.execution_id,
+  batchId: r.batch_id,
+  documentId: r.document_id,
+  step: r.step,
+  attempt: r.attempt,
+  event: r.event,
+  ...(r.duration_ms !== null ? { durationMs: r.duration_ms } : {}),
+  ...(r.outcome !== null ? { outcome: r.outcome } : {}),
+  ...(r.error_name !== null ? { errorName: r.error_name } : {}),
+  ...(r.reason_codes !== null ? { reasonCodes: JSON.parse(r.reason_codes) as string[] } : {}),
+  ...(r.note !== null ? { note: r.note } : {}),
+});
+
+/**
+ * The embedded store: checkpoints, audit trail and ledger in one SQLite file (WAL mode).
+ *
+ * Durability: WAL with synchronous=NORMAL. A committed transaction survives a process crash
+ * (SIGKILL), which is what resume needs; a power loss may drop the last transactions, which the
+ * checkpoints then simply recompute. `synchronous: 'full'` trades throughput for power-loss safety.
+ */
+export class SqliteStore implements Checkpoints, AuditLog, Ledger {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(file: string, options: { synchronous?: 'normal' | 'full' } = {}) {
+    try {
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(SCHEMA);
+      this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+    } catch (err) {
+      throw new DependencyUnavailableError(`cannot open the SQLite store (${(err as { code?: string }).code ?? 'error'})`);
+    }
+    const db = this.db;
+    this.stmts = {
+      cpGet: db.prepare<[string, string, string], { value: string }>(
+        'SELECT value FROM checkpoints WHERE document_id = ? AND step = ? AND config_version = ?',
+      ),
+      cpPut: db.prepare('INSERT OR IGNORE INTO checkpoints (document_id, step, config_version, value) VALUES (?, ?, ?, ?)'),
+      auditInsert: db.prepare(
+        `INSERT INTO audit (at, execution_id, batch_id, document_id, step, attempt, event, duration_ms, outcome, error_name, reason_codes, note)
+         VALUES (@at, @execution_id, @batch_id, @document_id, @step, @attempt, @event, @duration_ms, @outcome, @error_name, @reason_codes, @note)`,
+      ),
+      attempts: db.prepare<[string, string, string], { n: number }>(
+        "SELECT COUNT(*) AS n FROM audit WHERE execution_id = ? AND document_id = ? AND step = ? AND event = 'entered'",
+      ),
+      timeline: db.prepare<[string], AuditRow>('SELECT * FROM audit WHERE document_id = ? ORDER BY seq'),
+      docInsert: db.prepare('INSERT OR IGNORE INTO documents (document_id, name, size, first_seen_batch) VALUES (?, ?, ?, ?)'),
+      docGet: db.prepare<[string], { document_id: string; name: string; size: number; first_seen_batch: string }>(
+        'SELECT * FROM documents WHERE document_id = ?',
+      ),
+      docByPrefix: db.prepare<[string], { document_id: string }>(
+        "SELECT document_id FROM documents WHERE document_id LIKE ? || '%' LIMIT 2",
+      ),
+      routeGet: db.prepare<[string], RouteRow>('SELECT * FROM routes WHERE document_id = ?'),
+      routeInsert: db.prepare(
+        `INSERT OR IGNORE INTO routes (document_id, outcome, batch_id, execution_id, document_class, confidence, reasons, location, routed_at)
+         VALUES (@document_id, @outcome, @batch_id, @execution_id, @document_class, @confidence, @reasons, @location, @routed_at)`,
+      ),
+      batchDocInsert: db.prepare('INSERT OR IGNORE INTO batch_documents (batch_id, document_id, name, position) VALUES (?, ?, ?, ?)'),
+      batchDocOutcome: db.prepare(
+        `INSERT INTO batch_documents (batch_id, document_id, name, position, outcome, duplicate, error_name, reason_code)
+         VALUES (@batch_id, @document_id, COALESCE((SELECT name FROM documents WHERE document_id = @document_id), ''), -1, @outcome, @duplicate, @error_name, @reason_code)
+         ON CONFLICT (batch_id, document_id) DO UPDATE SET outcome = excluded.outcome, duplicate = excluded.duplicate,
+           error_name = excluded.error_name, reason_code = excluded.reason_code`,
+      ),
+      batchDocs: db.prepare<
+        [string],
+        { document_id: string; name: string; outcome: FinalOutcome | null; duplicate: number; error_name: string | null; reason_code: string | null }
+      >('SELECT document_id, name, outcome, duplicate, error_name, reason_code FROM batch_documents WHERE batch_id = ? ORDER BY position, document_id'),
+      batchMembership: db.prepare<[string], { batch_id: string; outcome: FinalOutcome | null; duplicate: number }>(
+        `SELECT bd.batch_id, bd.outcome, bd.duplicate FROM batch_documents bd JOIN batches b ON b.batch_id = bd.batch_id
+         WHERE bd.document_id = ? ORDER BY b.created_at`,
+      ),
+      batchInsert: db.prepare(
+        `INSERT INTO batches (batch_id, execution_id, status, source, created_at, owner_pid, config_version, received)
+         VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`,
+      ),
+      batchFinish: db.prepare('UPDATE batches SET status = ?, completed_at = ?, summary = ? WHERE batch_id = ?'),
+      batchClaim: db.prepare("UPDATE batches SET owner_pid = ?, execution_id = ? WHERE batch_id = ? AND status = 'running' AND owner_pid = ?"),
+      batchGet: db.prepare<[string], BatchRow>('SELECT * FROM batches WHERE batch_id = ?'),
+      batchesRunning: db.prepare<[], BatchRow>("SELECT * FROM batches WHERE status = 'running' ORDER BY created_at"),
+      batchesRecent: db.prepare<[number], BatchRow>('SELECT * FROM batches ORDER BY created_at DESC, rowid DESC LIMIT ?'),
+      batchCounts: db.prepare<
+        [string],
+        { pass: number; hold: number; reject: number; failed: number; pending: number; duplicates: number }
+      >(
+        `SELECT COALESCE(SUM(outcome = 'pass'), 0) AS pass, COALESCE(SUM(outcome = 'hold'), 0) AS hold,
+                COALESCE(SUM(outcome = 'reject'), 0) AS reject, COALESCE(SUM(outcome = 'failed'), 0) AS failed,
+                COALESCE(SUM(outcome IS NULL), 0) AS pending, COALESCE(SUM(duplicate), 0) AS duplicates
+         FROM batch_documents WHERE batch_id = ?`,
+      ),
+    };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // --- Checkpoints -------------------------------------------------------------------------
+
+  get<T>(key: CheckpointKey): Promise<T | undefined> {
+    const row = this.stmts.cpGet.get(key.documentId, key.step, key.configVersion);
+    return Promise.resolve(row ? (JSON.parse(row.value) as T) : undefined);
+  }
+
+  put(key: CheckpointKey, value: unknown): Promise<void> {
+    this.stmts.cpPut.run(key.documentId, key.step, key.configVersion, JSON.stringify(value));
+    return Promise.resolve();
+  }
+
+  // --- AuditLog ----------------------------------------------------------------------------
+
+  append(r: AuditRecord): Promise<void> {
+    this.stmts.auditInsert.run({
+      at: r.at,
+      execution_id: r.executionId,
+      batch_id: r.batchId,
+      document_id: r.documentId,
+      step: r.step,
+      attempt: r.attempt,
+      event: r.event,
+      duration_ms: r.durationMs ?? null,
+      outcome: r.outcome ?? null,
+      error_name: r.errorName ?? null,
+      reason_codes: r.reasonCodes ? JSON.stringify(r.reasonCodes) : null,
+      note: r.note ?? null,
+    });
+    return Promise.resolve();
+  }
+
+  attempts(executionId: string, documentId: DocumentId, step: string): Promise<number> {
+    return Promise.resolve(this.stmts.attempts.get(executionId, documentId, step)?.n ?? 0);
+  }
+
+  timeline(documentId: DocumentId): Promise<StoredAuditRecord[]> {
+    return Promise.resolve(this.stmts.timeline.all(documentId).map(toAudit));
+  }
+
+  // --- Ledger ------------------------------------------------------------------------------
+
+  registerDocument(doc: DocumentRecord): Promise<void> {
+    this.stmts.docInsert.run(doc.documentId, doc.name, doc.size, doc.firstSeenBatch);
+    return Promise.resolve();
+  }
+
+  getDocument(documentId: DocumentId): Promise<DocumentRecord | null> {
+    const r = this.stmts.docGet.get(documentId);
+    return Promise.resolve(r ? { documentId: r.document_id, name: r.name, size: r.size, firstSeenBatch: r.first_seen_batch } : null);
+  }
+
+  addToBatch(batchId: string, docs: readonly { documentId: DocumentId; name: string }[]): Promise<void> {
+    this.db.transaction(() => {
+      docs.forEach((d, i) => this.stmts.batchDocInsert.run(batchId, d.documentId, d.name, i));
+    })();
+    return Promise.resolve();
+  }
+
+  getRoute(documentId: DocumentId): Promise<RouteRecord | null> {
+    const r = this.stmts.routeGet.get(documentId);
+    return Promise.resolve(r ? toRoute(r) : null);
+  }
+
+  recordRoute(route: RouteRecord): Promise<{ first: boolean; record: RouteRecord }> {
+    const info = this.stmts.routeInsert.run({
+      document_id: route.documentId,
+      outcome: route.outcome,
+      batch_id: route.batchId,
+      execution_id: route.executionId,
+      document_class: route.documentClass,
+      confidence: route.confidence,
+      reasons: JSON.stringify(route.reasons),
+      location: route.location,
+      routed_at: route.routedAt,
+    });
+    const stored = this.stmts.routeGet.get(route.documentId);
+    if (!stored) throw new DependencyUnavailableError('route write was not readable back');
+    return Promise.resolve({ first: info.changes === 1, record: toRoute(stored) });
+  }
+
+  recordOutcome(
+    batchId: string,
+    documentId: DocumentId,
+    outcome: FinalOutcome,
+    detail: { duplicate: boolean; errorName?: string | undefined; reasonCode?: string | undefined },
+  ): Promise<void> {
+    this.stmts.batchDocOutcome.run({
+      batch_id: batchId,
+      document_id: documentId,
+      outcome,
+      duplicate: detail.duplicate ? 1 : 0,
+      error_name: detail.errorName ?? null,
+      reason_code: detail.reasonCode ?? null,
+    });
+    return Promise.resolve();
+  }
+
+  batchOutcomes(batchId: string): Promise<BatchOutcomeRecord[]> {
+    return Promise.resolve(
+      this.stmts.batchDocs.all(batchId).map((r) => ({
+        documentId: r.document_id,
+        name: r.name,
+        outcome: r.outcome,
+        duplicate: r.duplicate === 1,
+        errorName: r.error_name,
+        reasonCode: r.reason_code,
+      })),
+    );
+  }
+
+  // --- Batches and queries (embedded-mode only; used by the CLI) ----------------------------
+
+  createBatch(b: {
+    batchId: string;
+    executionId: string;
+    source: string;
+    createdAt: string;
+    ownerPid: number;
+    configVersion: string;
+    documents: readonly { documentId: DocumentId; name: string; size: number }[];
+  }): void {
+    this.db.transaction(() => {
+      this.stmts.batchInsert.run(b.batchId, b.executionId, b.source, b.createdAt, b.ownerPid, b.configVersion, b.documents.length);
+      b.documents.forEach((d, i) => {
+        this.stmts.docInsert.run(d.documentId, d.name, d.size, b.batchId);
+        this.stmts.batchDocInsert.run(b.batchId, d.documentId, d.name, i);
+      });
+    })();
+  }
+
+  /** Takes over an interrupted batch; false when another live process claimed it first. */
+  claimBatch(batchId: string, previousPid: number, pid: number, executionId: string): boolean {
+    return this.stmts.batchClaim.run(pid, executionId, batchId, previousPid).changes === 1;
+  }
+
+  finishBatch(batchId: string, status: Exclude<BatchStatus, 'running'>, completedAt: string, summary: unknown): void {
+    this.stmts.batchFinish.run(status, completedAt, summary === undefined ? null : JSON.stringify(summary), batchId);
+  }
+
+  getBatch(batchId: string): BatchRecord | null {
+    const r = this.stmts.batchGet.get(batchId);
+    return r ? toBatch(r) : null;
+  }
+
+  runningBatches(): BatchRecord[] {
+    return this.stmts.batchesRunning.all().map(toBatch);
+  }
+
+  recentBatches(limit: number): BatchRecord[] {
+    return this.stmts.batchesRecent.all(limit).map(toBatch);
+  }
+
+  batchCounts(batchId: string): BatchCounts {
+    return this.stmts.batchCounts.get(batchId) ?? { pass: 0, hold: 0, reject: 0, failed: 0, pending: 0, duplicates: 0 };
+  }
+
+  /** The batch's input documents in their original order (for resuming it). */
+  batchInput(batchId: string): { documentId: DocumentId; name: string }[] {
+    return this.db
+      .prepare<[string], { document_id: string; name: string }>(
+        'SELECT document_id, name FROM batch_documents WHERE batch_id = ? AND position >= 0 ORDER BY position',
+      )
+      .all(batchId)
+      .map((r) => ({ documentId: r.document_id, name: r.name }));
+  }
+
+  batchMembership(documentId: DocumentId): { batchId: string; outcome: FinalOutcome | null; duplicate: boolean }[] {
+    return this.stmts.batchMembership.all(documentId).map((r) => ({ batchId: r.batch_id, outcome: r.outcome, duplicate: r.duplicate === 1 }));
+  }
+
+  /** Resolves a full id or a unique prefix (≥ 8 hex chars). */
+  resolveDocumentId(prefix: string): DocumentId | null {
+    const p = prefix.toLowerCase();
+    if (!/^[0-9a-f]{8,64}$/.test(p)) return null;
+    const rows = this.stmts.docByPrefix.all(p);
+    return rows.length === 1 && rows[0] ? rows[0].document_id : null;
+  }
+}

@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../domain/errors.js';
+import { DEFAULT_CLASSES, DEFAULT_FIELDS, DEFAULT_RULES } from './defaults.js';
+import { ConfigSchema, type Config } from './schema.js';
+
+export const CONFIG_FILE_NAME = 'docroute.config.yaml';
+
+export interface LoadedConfig {
+  readonly config: Config;
+  /** Where it came from: a file path, or "built-in defaults". */
+  readonly source: string;
+  /** Hash of everything that changes a document's result (classes, fields, rules, limits, extraction). */
+  readonly version: string;
+  /**
+   * Per-step versions: each hashes the config its step reads plus the version of the step before.
+   * Checkpoints are keyed by them, so a rule change re-runs Validate but never re-OCRs.
+   */
+  readonly stepVersions: StepVersions;
+}
+
+export interface StepVersions {
+  readonly extract: string;
+  readonly classify: string;
+  readonly extractFields: string;
+  readonly validate: string;
+}
+
+/** Turns zod issues into one readable paragraph: path, then what was expected. Never echoes values. */
+const describeIssues = (issues: readonly z.core.$ZodIssue[]): string =>
+  issues
+    .slice(0, 8)
+    .map((i) => {
+      const where = i.path.length ? i.path.map(String).join('.') : '(top level)';
+      let what: string = i.message;
+      if (i.code === 'invalid_type') what = `expected ${i.expected}`;
+      else if (i.code === 'unrecognized_keys') what = `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+      else if (i.code === 'invalid_value') what = `expected one of ${i.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return `${where}: ${what}`;
+    })
+    .join('; ') + (issues.length > 8 ? `; and ${issues.length - 8} more` : '');
+
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+
+const hash = (...parts: unknown[]): string => createHash('sha256').update(canonical(parts)).digest('hex').slice(0, 16);
+
+export const stepVersionsOf = (config: Config): StepVersions => {
+  const extract = hash('extract/1', config.limits, config.extract);
+  const classify = hash('classify/1', extract, config.classify);
+  const extractFields = hash('fields/1', classify, config.fields);
+  const validate = hash('validate/1', extractFields, config.rules, config.classify.minConfidence);
+  return { extract, classify, extractFields, validate };
+};
+
+export const configVersionOf = (config: Config): string => {
+  const relevant = {
+    limits: config.limits,
+    extract: config.extract,
+    classify: config.classify,
+    fields: config.fields,
+    rules: config.rules,
+  };
+  return createHash('sha256').update(canonical(relevant)).digest('hex').slice(0, 16);
+};
+
+/** Validates a parsed object (from YAML or code) into a complete Config. */
+export const parseConfig = (raw: unknown, source = 'built-in defaults'): LoadedConfig => {
+  const result = ConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    throw new ConfigError(`Invalid configuration in ${source}: ${describeIssues(result.error.issues)}.`);
+  }
+  const parsed = result.data;
+  const config: Config = {
+    ...parsed,
+    classify: { minConfidence: parsed.classify.minConfidence, classes: parsed.classify.classes ?? DEFAULT_CLASSES },
+    fields: parsed.fields ?? DEFAULT_FIELDS,
+    rules: parsed.rules ?? DEFAULT_RULES,
+  };
+  const ids = new Set<string>();
+  for (const rule of config.rules) {
+    if (ids.has(rule.id)) throw new ConfigError(`Invalid configuration in ${source}: rules: duplicate rule id "${rule.id}".`);
+    ids.add(rule.id);
+  }
+  const classNames = new Set(config.classify.classes.map((c) => c.name));
+  for (const [i, rule] of config.rules.entries()) {
+    for (const c of rule.classes) {
+      if (!classNames.has(c)) {
+        throw new ConfigError(
+          `Invalid configuration in ${source}: rules.${i}.classes: unknown class "${c}" (rule "${rule.id}"); expected one of ${[...classNames].join(', ')}.`,
+        );
+      }
+    }
+  }
+  return { config, source, version: configVersionOf(config), stepVersions: stepVersionsOf(config) };
+};
+
+export interface LoadOptions {
+  /** Explicit path (from --config). */
+  readonly file?: string | undefined;
+  readonly cwd?: string;
+  /** Overrides the configured data directory (from --data-dir). */
+  readonly dataDir?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Finds and loads the config: --config, else $DOCROUTE_CONFIG, else ./docroute.config.yaml, else the
+ * built-in defaults. The data directory is resolved against the current directory.
+ */
+export const loadConfig = (options: LoadOptions = {}): LoadedConfig => {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const explicit = options.file ?? env['DOCROUTE_CONFIG'];
+  const candidate = explicit ? path.resolve(cwd, explicit) : path.join(cwd, CONFIG_FILE_NAME);
+  let loaded: LoadedConfig;
+  if (existsSync(candidate)) {
+    let text: string;
+    try {
+      text = readFileSync(candidate, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`Cannot read configuration file ${candidate}: ${(err as NodeJS.ErrnoException).code ?? 'read error'}.`);
+    }
+    let raw: unknown;
+    try {
+      raw = parseYaml(text);
+    } catch (err) {
+      const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+      throw new ConfigError(`Configuration file ${candidate} is not valid YAML${where}.`);
+    }
+    loaded = parseConfig(raw, candidate);
+  } else if (explicit) {
+    throw new ConfigError(`Configuration file ${candidate} does not exist.`);
+  } else {
+    loaded = parseConfig({});
+  }
+  const dataDir = options.dataDir ?? env['DOCROUTE_DATA_DIR'] ?? loaded.config.dataDir;
+  const base = loaded.source.startsWith('/') && !options.dataDir && !env['DOCROUTE_DATA_DIR'] ? path.dirname(loaded.source) : cwd;
+  return { ...loaded, config: { ...loaded.config, dataDir: path.resolve(base, dataDir) } };
+};

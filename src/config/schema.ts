@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration file, `docroute.config.yaml`. Every key has a default, so the demo runs with
+ * no file at all. `docroute config schema` prints this as JSON Schema for editors.
+ */
+
+const regexString = z.string().refine(
+  (s) => {
+    try {
+      new RegExp(s, 'u');
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a valid regular expression' },
+);
+
+const ruleId = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a lowercase id like "invoice-total-missing"');
+const reasonCode = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'expected an UPPER_SNAKE reason code');
+const className = z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a lowercase class name like "bank_statement"');
+
+export const DocumentClassSchema = z
+  .object({
+    name: className,
+    description: z.string().default(''),
+    /** Case-insensitive whole-word keywords; each match adds 1 to the class score. */
+    keywords: z.array(z.string().min(1)).default([]),
+    /** Regular expressions (case-insensitive); each match adds 2 to the class score. */
+    patterns: z.array(regexString).default([]),
+  })
+  .strict();
+
+export const FieldSpecSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a lowercase field name'),
+    type: z.enum(['text', 'amount', 'date', 'iban', 'number']),
+    /** Case-insensitive; the named group `value`, else the first group, else the whole match. */
+    pattern: regexString,
+  })
+  .strict();
+
+/** A json-rules-engine condition tree; checked in depth when the rules engine loads it. */
+const ConditionSchema: z.ZodType<Record<string, unknown>> = z.record(z.string(), z.unknown());
+
+export const RuleSchema = z
+  .object({
+    id: ruleId,
+    description: z.string().default(''),
+    /** Document classes this rule applies to; empty means every class. */
+    classes: z.array(className).default([]),
+    conditions: ConditionSchema,
+    outcome: z.enum(['hold', 'reject']),
+    reasonCode,
+    /** Shown to reviewers. Must not contain field values: it goes to the audit trail. */
+    message: z.string().min(1),
+    /** Fields the rule looks at, listed in its finding. */
+    fields: z.array(z.string()).default([]),
+  })
+  .strict();
+
+const RetrySchema = z
+  .object({
+    intervalSeconds: z.number().min(0).default(1),
+    backoffRate: z.number().min(1).default(2),
+    maxAttempts: z.number().int().min(0).max(10).default(3),
+    maxDelaySeconds: z.number().int().min(1).default(30),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    version: z.literal(1).default(1),
+    /** Where the SQLite database, the originals and the route folders live. */
+    dataDir: z.string().min(1).default('./.docroute'),
+    limits: z
+      .object({
+        maxFileBytes: z.number().int().positive().default(50 * 1024 * 1024),
+        maxPages: z.number().int().positive().default(200),
+      })
+      .strict()
+      .default({ maxFileBytes: 50 * 1024 * 1024, maxPages: 200 }),
+    engine: z
+      .object({
+        /** The Map state's MaxConcurrency: documents in flight at once. */
+        maxConcurrency: z.number().int().min(1).max(64).default(2),
+        retry: RetrySchema.default({ intervalSeconds: 1, backoffRate: 2, maxAttempts: 3, maxDelaySeconds: 30 }),
+      })
+      .strict()
+      .default({
+        maxConcurrency: 2,
+        retry: { intervalSeconds: 1, backoffRate: 2, maxAttempts: 3, maxDelaySeconds: 30 },
+      }),
+    extract: z
+      .object({
+        /** A PDF page whose text layer has fewer characters than this is OCRed instead. */
+        minTextChars: z.number().int().min(0).default(20),
+        ocr: z
+          .object({
+            engine: z.enum(['tesseract-js']).default('tesseract-js'),
+            workers: z.number().int().min(1).max(16).default(2),
+            lang: z.string().default('eng'),
+            dpi: z.number().int().min(72).max(600).default(300),
+          })
+          .strict()
+          .default({ engine: 'tesseract-js', workers: 2, lang: 'eng', dpi: 300 }),
+      })
+      .strict()
+      .default({ minTextChars: 20, ocr: { engine: 'tesseract-js', workers: 2, lang: 'eng', dpi: 300 } }),
+    classify: z
+      .object({
+        /** Below this confidence the document is held for review. */
+        minConfidence: z.number().min(0).max(1).default(0.5),
+        classes: z.array(DocumentClassSchema).min(1).optional(),
+      })
+      .strict()
+      .default({ minConfidence: 0.5 }),
+    /** Field specs per document class. */
+    fields: z.record(className, z.array(FieldSpecSchema)).optional(),
+    rules: z.array(RuleSchema).optional(),
+    notify: z
+      .object({
+        /** Also write each batch summary to this JSON file. */
+        file: z.string().optional(),
+        webhook: z
+          .object({
+            url: z.url({ protocol: /^https?$/ }),
+            timeoutMs: z.number().int().positive().default(5000),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
+    watch: z
+      .object({
+        intervalMs: z.number().int().min(100).default(2000),
+        /** A file must keep its size and mtime this long before it is picked up. */
+        settleMs: z.number().int().min(0).default(1000),
+        batchSize: z.number().int().min(1).default(20),
+      })
+      .strict()
+      .default({ intervalMs: 2000, settleMs: 1000, batchSize: 20 }),
+  })
+  .strict();
+
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type ParsedConfig = z.output<typeof ConfigSchema>;
+export type DocumentClassSpec = z.output<typeof DocumentClassSchema>;
+export type FieldSpec = z.output<typeof FieldSpecSchema>;
+export type RuleSpec = z.output<typeof RuleSchema>;
+
+/** The config after defaults for classes, fields and rules are filled in. */
+export type Config = Omit<ParsedConfig, 'classify' | 'fields' | 'rules'> & {
+  classify: { minConfidence: number; classes: DocumentClassSpec[] };
+  fields: Record<string, FieldSpec[]>;
+  rules: RuleSpec[];
+};
+
+export const configJsonSchema = (): unknown =>
+  z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' });

@@ -1,0 +1,11 @@
+/** Documented in the README; scripts rely on them. */
+export const EXIT = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  DOCUMENTS_FAILED: 3,
+  BATCH_FAILED: 4,
+  NOTIFY_FAILED: 5,
+  NOT_FOUND: 6,
+  INTERRUPTED: 130,
+} as const;

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { SqliteStore } from '../../adapters/local/sqlite-store.js';
+import type { DocumentId } from '../../domain/document.js';
+import { formatTimeline, rel, table } from './format.js';
+
+/** A document id from a full id, an id prefix, or the path of a file (hashed, not ingested). */
+export const resolveDocument = async (store: SqliteStore, ref: string): Promise<DocumentId | null> => {
+  const st = await stat(ref).catch(() => null);
+  if (st?.isFile()) {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(ref)) hash.update(chunk as Buffer);
+    const id = hash.digest('hex');
+    return (await store.getDocument(id)) ? id : null;
+  }
+  return store.resolveDocumentId(ref);
+};
+
+export interface DocumentStatus {
+  readonly documentId: DocumentId;
+  readonly name: string;
+  readonly state: 'routed' | 'failed' | 'in-progress' | 'received';
+  readonly outcome: string | null;
+  readonly location: string | null;
+  readonly documentClass: string | null;
+  readonly confidence: number | null;
+  readonly reasons: readonly { code: string; message: string }[];
+  readonly routedAt: string | null;
+  readonly batchId: string | null;
+  readonly lastStep: { step: string; event: string; at: string; errorName?: string } | null;
+  readonly batches: readonly { batchId: string; outcome: string | null; duplicate: boolean }[];
+}
+
+/** "Where is document X right now, and why?" */
+export const documentStatus = async (store: SqliteStore, documentId: DocumentId): Promise<DocumentStatus | null> => {
+  const doc = await store.getDocument(documentId);
+  if (!doc) return null;
+  const route = await store.getRoute(documentId);
+  const timeline = await store.timeline(documentId);
+  const last = timeline.at(-1);
+  const batches = store.batchMembership(documentId);
+  const failed = !route && batches.some((b) => b.outcome === 'failed');
+  const lastFailure = [...timeline].reverse().find((r) => r.event === 'failed');
+  return {
+    documentId,
+    name: doc.name,
+    state: route ? 'routed' : failed ? 'failed' : timeline.some((r) => r.event === 'entered') ? 'in-progress' : 'received',
+    outcome: route?.outcome ?? (failed ? 'failed' : null),
+    location: route?.location ?? null,
+    documentClass: route?.documentClass ?? null,
+    confidence: route?.confidence ?? null,
+    reasons: route?.reasons ?? (failed && lastFailure ? [{ code: 'PIPELINE_ERROR', message: `Failed at ${lastFailure.step} with ${lastFailure.errorName ?? 'an error'}; re-run to retry.` }] : []),
+    routedAt: route?.routedAt ?? null,
+    batchId: route?.batchId ?? batches.at(-1)?.batchId ?? null,
+    lastStep: last ? { step: last.step, event: last.event, at: last.at, ...(last.errorName ? { errorName: last.errorName } : {}) } : null,
+    batches,
+  };
+};
+
+export const formatStatus = (s: DocumentStatus): string => {
+  const rows: string[][] = [
+    ['Document', s.documentId],
+    ['Name', s.name],
+  ];
+  if (s.state === 'routed') {
+    rows.push(['Route', `${(s.outcome ?? '').toUpperCase()}  (${s.location ? rel(s.location) : ''})`]);
+    if (s.documentClass) rows.push(['Class', `${s.documentClass}  (confidence ${s.confidence?.toFixed(2) ?? '-'})`]);
+    rows.push(['Routed', `${s.routedAt ?? ''}  by batch ${s.batchId ?? ''}`]);
+  } else if (s.state === 'failed') {
+    rows.push(['State', 'FAILED: not routed; the original is kept and a re-run retries it']);
+  } else {
+    rows.push(['State', s.state === 'in-progress' ? `IN PROGRESS: last ${s.lastStep?.step ?? ''} ${s.lastStep?.event ?? ''} at ${s.lastStep?.at ?? ''}` : 'RECEIVED: not processed yet']);
+  }
+  s.reasons.forEach((r, i) => rows.push([i === 0 ? 'Why' : '', `${r.code}: ${r.message}`]));
+  if (s.batches.length > 1) {
+    rows.push(['Seen in', s.batches.map((b) => `${b.batchId}${b.duplicate ? ' (duplicate, not re-routed)' : ''}`).join(', ')]);
+  }
+  return table(rows);
+};
+
+export const traceText = async (store: SqliteStore, documentId: DocumentId): Promise<string> => formatTimeline(await store.timeline(documentId));

@@ -1,0 +1,353 @@
+import '../../orchestration/local/polyfills.js';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { debugEnabled, interactiveStderr } from '../../config/env.js';
+import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import { configJsonSchema } from '../../config/schema.js';
+import { ConfigError, PipelineError } from '../../domain/errors.js';
+import { buildDefinition, localResource, terraformResource } from '../../orchestration/definition.js';
+import { listInbox, openRuntime, type BatchRun, type Runtime } from '../runtime.js';
+import { EXIT } from './exit-codes.js';
+import { formatRun, rel, table } from './format.js';
+import { documentStatus, formatStatus, resolveDocument, traceText } from './inspect.js';
+import { ProgressBar } from './progress.js';
+
+interface GlobalOptions {
+  config?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const out = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+const err = (s: string): void => {
+  process.stderr.write(`${s}\n`);
+};
+
+const exitCodeFor = (runs: readonly BatchRun[]): number => {
+  if (runs.some((r) => r.error)) return EXIT.BATCH_FAILED;
+  if (runs.some((r) => (r.summary?.failed ?? 0) > 0)) return EXIT.DOCUMENTS_FAILED;
+  if (runs.some((r) => r.notifyError)) return EXIT.NOTIFY_FAILED;
+  return EXIT.OK;
+};
+
+const load = (opts: GlobalOptions): LoadedConfig => loadConfig({ file: opts.config, dataDir: opts.dataDir });
+
+/** Opens the runtime with a progress bar wired to document completions. */
+const open = async (opts: GlobalOptions): Promise<{ runtime: Runtime; progress: ProgressBar }> => {
+  const loaded = load(opts);
+  const progress = new ProgressBar(0, !opts.json && interactiveStderr());
+  const runtime = await openRuntime(loaded, { onDocumentDone: (_id, outcome) => progress.tick(outcome) });
+  return { runtime, progress };
+};
+
+const runOnce = async (runtime: Runtime, progress: ProgressBar, inputs: readonly string[], source: string): Promise<BatchRun[]> => {
+  const runs: BatchRun[] = [];
+  const interrupted = runtime.store.runningBatches().reduce((n, b) => n + b.received, 0);
+  if (interrupted > 0) {
+    progress.reset(interrupted);
+    runs.push(...(await runtime.resumeInterrupted()));
+    progress.finish();
+  }
+  if (inputs.length > 0) {
+    const { files, skipped } = await listInbox(inputs);
+    progress.reset(files.length);
+    runs.push(await runtime.runFiles(files, source, skipped));
+    progress.finish();
+  }
+  return runs;
+};
+
+const printRuns = (runs: readonly BatchRun[], opts: GlobalOptions, dataDir: string): void => {
+  if (opts.json) {
+    out(JSON.stringify({ dataDir, runs }, null, 2));
+    return;
+  }
+  for (const r of runs) out(formatRun(r));
+};
+
+const commandRun = async (inputs: string[], opts: GlobalOptions): Promise<number> => {
+  for (const input of inputs) {
+    if (!(await stat(input).catch(() => null))) {
+      err(`docroute: ${input}: no such file or directory`);
+      return EXIT.USAGE;
+    }
+  }
+  const { runtime, progress } = await open(opts);
+  try {
+    const runs = await runOnce(runtime, progress, inputs, inputs.map((i) => rel(path.resolve(i))).join(' '));
+    printRuns(runs, opts, runtime.dataDir);
+    return exitCodeFor(runs);
+  } finally {
+    await runtime.close();
+  }
+};
+
+const commandDemo = async (opts: GlobalOptions): Promise<number> => {
+  const inbox = path.join(packageRoot, 'examples', 'inbox');
+  const { runtime, progress } = await open(opts);
+  try {
+    if (!opts.json) err(`docroute demo: processing the sample inbox ${rel(inbox)} into ${rel(runtime.dataDir)}`);
+    const runs = await runOnce(runtime, progress, [inbox], 'demo');
+    printRuns(runs, opts, runtime.dataDir);
+    if (!opts.json) {
+      const last = runs.at(-1);
+      const ids = last ? await runtime.store.batchOutcomes(last.batchId) : [];
+      out('');
+      out(table(ids.map((d) => [d.outcome?.toUpperCase() ?? 'PENDING', d.documentId.slice(0, 12), d.name, d.reasonCode ?? '']), ['route', 'document', 'name', 'reason']));
+      out('');
+      out('Where to look:');
+      for (const route of ['pass', 'hold', 'reject']) out(`  ${rel(path.join(runtime.dataDir, route))}/   ${route} entries: a link to the original + its JSON decision`);
+      const example = ids.find((d) => d.outcome === 'hold') ?? ids[0];
+      if (example) {
+        out(`  npx docroute status ${example.documentId.slice(0, 12)}   where a document is, and why`);
+        out(`  npx docroute trace ${example.documentId.slice(0, 12)}    every state transition it went through`);
+      }
+      out('  npx docroute batches             recent batches with their counts');
+      if (runs.some((r) => (r.summary?.duplicates ?? 0) > 0)) out('\nThese documents were routed before: run again with --data-dir <new dir> to start afresh.');
+    }
+    return exitCodeFor(runs);
+  } finally {
+    await runtime.close();
+  }
+};
+
+const commandWatch = async (dir: string, opts: GlobalOptions): Promise<number> => {
+  const st = await stat(dir).catch(() => null);
+  if (!st?.isDirectory()) {
+    err(`docroute watch: ${dir} is not a directory`);
+    return EXIT.USAGE;
+  }
+  const { runtime, progress } = await open(opts);
+  const { intervalMs, settleMs, batchSize } = runtime.loaded.config.watch;
+  let stopping = false;
+  let wake: (() => void) | null = null;
+  const onSignal = (): void => {
+    if (stopping) {
+      err('docroute watch: stopping now');
+      process.exit(EXIT.INTERRUPTED);
+    }
+    stopping = true;
+    err('docroute watch: finishing the current batch, then stopping (Ctrl-C again to stop at once)');
+    wake?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let code: number = EXIT.OK;
+  /** path → size/mtime when first seen unchanged; picked up once stable for settleMs. */
+  const pending = new Map<string, { size: number; mtimeMs: number; since: number }>();
+  const taken = new Map<string, string>();
+  try {
+    if (!opts.json) err(`docroute watch: watching ${rel(path.resolve(dir))} every ${intervalMs} ms (Ctrl-C to stop)`);
+    const resumed = await runOnce(runtime, progress, [], 'resume');
+    printRuns(resumed, opts, runtime.dataDir);
+    while (!stopping) {
+      const { files } = await listInbox([dir]);
+      const ready = [];
+      const now = Date.now();
+      for (const f of files) {
+        const s = await stat(f.file).catch(() => null);
+        if (!s) continue;
+        const sig = `${s.size}:${s.mtimeMs}`;
+        if (taken.get(f.file) === sig) continue;
+        const p = pending.get(f.file);
+        if (!p || p.size !== s.size || p.mtimeMs !== s.mtimeMs) {
+          pending.set(f.file, { size: s.size, mtimeMs: s.mtimeMs, since: now });
+        } else if (now - p.since >= settleMs) {
+          ready.push({ f, sig });
+        }
+      }
+      for (let i = 0; i < ready.length && !stopping; i += batchSize) {
+        const chunk = ready.slice(i, i + batchSize);
+        progress.reset(chunk.length);
+        const run = await runtime.runFiles(chunk.map((c) => c.f), `watch ${rel(path.resolve(dir))}`);
+        progress.finish();
+        for (const c of chunk) {
+          taken.set(c.f.file, c.sig);
+          pending.delete(c.f.file);
+        }
+        printRuns([run], opts, runtime.dataDir);
+        code = Math.max(code, exitCodeFor([run]));
+      }
+      if (stopping) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, intervalMs).unref();
+      });
+      wake = null;
+    }
+    return code === EXIT.OK ? EXIT.OK : code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await runtime.close();
+  }
+};
+
+const withStore = async <T>(opts: GlobalOptions, fn: (runtime: Runtime) => Promise<T>): Promise<T> => {
+  const runtime = await openRuntime(load(opts));
+  try {
+    return await fn(runtime);
+  } finally {
+    await runtime.close();
+  }
+};
+
+const commandStatus = (ref: string, opts: GlobalOptions): Promise<number> =>
+  withStore(opts, async (runtime) => {
+    const id = await resolveDocument(runtime.store, ref);
+    const status = id ? await documentStatus(runtime.store, id) : null;
+    if (!status) {
+      err(`docroute status: no document matches "${ref}" in ${rel(runtime.dataDir)} (use a file path, a full id, or an id prefix of 8+ characters)`);
+      return EXIT.NOT_FOUND;
+    }
+    out(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+    return EXIT.OK;
+  });
+
+const commandTrace = (ref: string, opts: GlobalOptions): Promise<number> =>
+  withStore(opts, async (runtime) => {
+    const id = await resolveDocument(runtime.store, ref);
+    if (!id) {
+      err(`docroute trace: no document matches "${ref}" in ${rel(runtime.dataDir)}`);
+      return EXIT.NOT_FOUND;
+    }
+    if (opts.json) out(JSON.stringify(await runtime.store.timeline(id), null, 2));
+    else {
+      const doc = await runtime.store.getDocument(id);
+      out(`Document ${id}  (${doc?.name ?? ''})`);
+      out(await traceText(runtime.store, id));
+    }
+    return EXIT.OK;
+  });
+
+const commandBatches = (limit: number, opts: GlobalOptions): Promise<number> =>
+  withStore(opts, (runtime) => {
+    const rows = runtime.store.recentBatches(limit).map((b) => ({ ...b, counts: runtime.store.batchCounts(b.batchId) }));
+    if (opts.json) out(JSON.stringify(rows.map(({ summary: _s, ...r }) => r), null, 2));
+    else if (rows.length === 0) out(`No batches yet in ${rel(runtime.dataDir)}.`);
+    else
+      out(
+        table(
+          rows.map((b) => [
+            b.batchId,
+            b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+            b.status,
+            String(b.received),
+            String(b.counts.pass),
+            String(b.counts.hold),
+            String(b.counts.reject),
+            String(b.counts.failed),
+            String(b.counts.duplicates),
+            b.source,
+          ]),
+          ['batch', 'started (UTC)', 'status', 'received', 'pass', 'hold', 'reject', 'failed', 'dup', 'source'],
+        ),
+      );
+    return Promise.resolve(EXIT.OK);
+  });
+
+export const buildProgram = (setCode: (code: number) => void): Command => {
+  const program = new Command('docroute')
+    .description('Read, classify, extract, validate and route documents, with a durable audit trail.')
+    .version('0.1.0')
+    .option('-c, --config <file>', 'configuration file (default: ./docroute.config.yaml, else built-in defaults)')
+    .option('-d, --data-dir <dir>', 'data directory (default from config: ./.docroute)')
+    .option('--json', 'machine-readable output on stdout')
+    .showHelpAfterError()
+    .exitOverride();
+  const g = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program
+    .command('run')
+    .description('process files or folders as one batch (resumes interrupted batches first)')
+    .argument('<inputs...>', 'files or folders')
+    .action(async (inputs: string[]) => setCode(await commandRun(inputs, g())));
+  program
+    .command('watch')
+    .description('pick up new files in a folder continuously, in small batches; Ctrl-C stops cleanly')
+    .argument('<dir>')
+    .action(async (dir: string) => setCode(await commandWatch(dir, g())));
+  program
+    .command('status')
+    .description('where a document is now, and why')
+    .argument('<doc>', 'document id, id prefix, or file path')
+    .action(async (ref: string) => setCode(await commandStatus(ref, g())));
+  program
+    .command('trace')
+    .description("a document's full audit timeline")
+    .argument('<doc>', 'document id, id prefix, or file path')
+    .action(async (ref: string) => setCode(await commandTrace(ref, g())));
+  program
+    .command('batches')
+    .description('recent batches with their counts')
+    .addOption(new Option('-n, --limit <n>', 'how many').default(20).argParser((v) => Math.max(1, Number.parseInt(v, 10) || 20)))
+    .action(async (o: { limit: number }) => setCode(await commandBatches(o.limit, g())));
+  program
+    .command('demo')
+    .description('process the bundled sample inbox and show where to look')
+    .action(async () => setCode(await commandDemo(g())));
+
+  const config = program.command('config').description('inspect configuration');
+  config
+    .command('schema')
+    .description('print the JSON Schema of docroute.config.yaml')
+    .action(() => {
+      out(JSON.stringify(configJsonSchema(), null, 2));
+      setCode(EXIT.OK);
+    });
+  config
+    .command('check')
+    .description('validate the configuration and print its version')
+    .action(() => {
+      const loaded = load(g());
+      out(g().json ? JSON.stringify({ source: loaded.source, version: loaded.version, dataDir: loaded.config.dataDir }) : `OK  ${loaded.source}  version ${loaded.version}  data ${rel(loaded.config.dataDir)}`);
+      setCode(EXIT.OK);
+    });
+
+  program
+    .command('asl')
+    .description('print the state machine as Amazon States Language JSON')
+    .addOption(new Option('--target <target>', 'local ARNs or Terraform placeholders').choices(['local', 'terraform']).default('terraform'))
+    .action((o: { target: 'local' | 'terraform' }) => {
+      const { config: c } = load(g());
+      const def = buildDefinition({
+        maxConcurrency: c.engine.maxConcurrency,
+        retry: c.engine.retry,
+        resource: o.target === 'local' ? localResource : terraformResource,
+      });
+      out(JSON.stringify(def, null, 2));
+      setCode(EXIT.OK);
+    });
+  return program;
+};
+
+export const main = async (argv: readonly string[]): Promise<number> => {
+  let code: number = EXIT.OK;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (e instanceof ConfigError) {
+      err(`docroute: ${e.message}`);
+      return EXIT.USAGE;
+    }
+    if (e instanceof PipelineError) {
+      err(`docroute: ${e.name}: ${e.message}`);
+      return EXIT.INTERNAL;
+    }
+    // Unknown errors may carry data in their message: show the class, and the stack only on request.
+    err(`docroute: internal error (${e instanceof Error ? e.name : typeof e}); set DOCROUTE_DEBUG=1 for details`);
+    if (debugEnabled()) err(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    return EXIT.INTERNAL;
+  }
+};

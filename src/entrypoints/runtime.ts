@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { LoadedConfig } from '../config/load.js';
+import type { FinalOutcome } from '../domain/document.js';
+import { ReconciliationError, toPipelineError } from '../domain/errors.js';
+import type { BatchSummary } from '../domain/summarize.js';
+import { compileRules } from '../domain/validate.js';
+import { FolderRouteSink } from '../adapters/local/folder-route-sink.js';
+import { FsObjectStore, isAlive } from '../adapters/local/fs-object-store.js';
+import { createKeywordClassifier } from '../adapters/local/keyword-classifier.js';
+import { createFileNotifier, createWebhookNotifier } from '../adapters/local/notifiers.js';
+import { createPdfjsPdfReader } from '../adapters/local/pdfjs-pdf-reader.js';
+import { SqliteStore } from '../adapters/local/sqlite-store.js';
+import { systemClock } from '../adapters/local/system-clock.js';
+import { createTesseractJsOcr } from '../adapters/local/tesseract-js-ocr.js';
+import { buildDefinition, localResource } from '../orchestration/definition.js';
+import { createLocalEngine, type LocalEngine } from '../orchestration/local/engine.js';
+import { createTaskHandlers, type TaskDeps } from '../orchestration/tasks.js';
+import type { Notifier } from '../ports/notifier.js';
+import type { OcrEngine } from '../ports/ocr-engine.js';
+
+/**
+ * The embedded runtime: wires the local adapters to the ports, binds the task handlers to the
+ * one state machine definition, and runs batches with crash-safe resume.
+ */
+
+export interface RuntimeOptions {
+  /** Replaces the OCR engine (tests count calls or inject faults through it). */
+  readonly ocr?: OcrEngine;
+  readonly extraNotifiers?: readonly Notifier[];
+  readonly retryIntervalOverrides?: Record<string, number>;
+  readonly onDocumentDone?: (documentId: string, outcome: FinalOutcome) => void;
+}
+
+export interface InboxFile {
+  readonly file: string;
+  readonly name: string;
+}
+
+export interface SkippedFile {
+  readonly file: string;
+  readonly reason: 'NOT_A_REGULAR_FILE' | 'UNREADABLE';
+}
+
+export interface BatchRun {
+  readonly batchId: string;
+  readonly executionId: string;
+  readonly resumed: boolean;
+  readonly summary: BatchSummary | null;
+  readonly notifyError: string | null;
+  readonly error: { name: string; message: string; missing?: readonly string[] } | null;
+  readonly files: number;
+  readonly sameBytesInBatch: number;
+  readonly skipped: readonly SkippedFile[];
+}
+
+export interface Runtime {
+  readonly loaded: LoadedConfig;
+  readonly store: SqliteStore;
+  readonly objects: FsObjectStore;
+  readonly dataDir: string;
+  /** Resumes batches whose process died, then runs the given files as a new batch. */
+  runFiles(files: readonly InboxFile[], source: string, skipped?: readonly SkippedFile[]): Promise<BatchRun>;
+  resumeInterrupted(): Promise<BatchRun[]>;
+  close(): Promise<void>;
+}
+
+export const newId = (prefix: string, now: Date): string =>
+  `${prefix}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
+
+/** Lists an inbox: regular files, sorted, hidden files ignored; anything else is reported. */
+export const listInbox = async (inputs: readonly string[]): Promise<{ files: InboxFile[]; skipped: SkippedFile[] }> => {
+  const files: InboxFile[] = [];
+  const skipped: SkippedFile[] = [];
+  const visit = async (p: string, top: boolean): Promise<void> => {
+    let st;
+    try {
+      st = await lstat(p);
+    } catch {
+      skipped.push({ file: p, reason: 'UNREADABLE' });
+      return;
+    }
+    if (st.isDirectory() && top) {
+      const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
+      for (const n of names) await visit(path.join(p, n), false);
+    } else if (st.isFile()) {
+      files.push({ file: p, name: path.basename(p) });
+    } else if (!st.isDirectory()) {
+      skipped.push({ file: p, reason: 'NOT_A_REGULAR_FILE' });
+    }
+  };
+  for (const input of inputs) await visit(path.resolve(input), true);
+  return { files, skipped };
+};
+
+export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions = {}): Promise<Runtime> => {
+  const { config } = loaded;
+  const dataDir = config.dataDir;
+  await mkdir(dataDir, { recursive: true });
+  const store = new SqliteStore(path.join(dataDir, 'docroute.db'));
+  const objects = new FsObjectStore(dataDir);
+  await objects.sweepTemp();
+  const ocr = options.ocr ?? createTesseractJsOcr({ workers: config.extract.ocr.workers, lang: config.extract.ocr.lang });
+  const notifiers: Notifier[] = [...(options.extraNotifiers ?? [])];
+  if (config.notify.file) notifiers.push(createFileNotifier(path.resolve(config.notify.file)));
+  if (config.notify.webhook) notifiers.push(createWebhookNotifier(config.notify.webhook.url, config.notify.webhook.timeoutMs));
+
+  const deps: TaskDeps = {
+    config,
+    configVersion: loaded.version,
+    stepVersions: loaded.stepVersions,
+    objects,
+    checkpoints: store,
+    audit: store,
+    ledger: store,
+    sink: new FolderRouteSink(dataDir, (id) => objects.pathOf(id)),
+    pdf: createPdfjsPdfReader({ maxPages: config.limits.maxPages }),
+    ocr,
+    classifier: createKeywordClassifier(config.classify.classes),
+    rules: compileRules(config.rules),
+    notifiers,
+    clock: systemClock,
+    ...(options.onDocumentDone ? { onDocumentDone: options.onDocumentDone } : {}),
+  };
+  const definition = buildDefinition({
+    maxConcurrency: config.engine.maxConcurrency,
+    retry: config.engine.retry,
+    resource: localResource,
+  });
+  const engine: LocalEngine = createLocalEngine(definition, createTaskHandlers(deps));
+
+  const execute = async (
+    batchId: string,
+    executionId: string,
+    documents: readonly { documentId: string; name: string }[],
+    extra: { resumed: boolean; files: number; sameBytesInBatch: number; skipped: readonly SkippedFile[] },
+  ): Promise<BatchRun> => {
+    const base = { batchId, executionId, ...extra };
+    try {
+      const output = (await engine.run(
+        { batchId, documents },
+        { executionId, ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}) },
+      )) as { summary: BatchSummary; notify: { delivered?: string[]; Error?: string; Cause?: string } };
+      const notifyError = output.notify.Error ? `${output.notify.Error}: ${String(output.notify.Cause ?? '')}` : null;
+      store.finishBatch(batchId, 'completed', output.summary.completedAt, output.summary);
+      return { ...base, summary: output.summary, notifyError, error: null };
+    } catch (err) {
+      // The engine rethrows the failing state's error: for Aggregate, a ReconciliationError.
+      const e = toPipelineError(err instanceof Error && err.cause instanceof Error ? err.cause : err);
+      const original = err instanceof ReconciliationError ? err : e;
+      const missing = original instanceof ReconciliationError ? original.missing : undefined;
+      store.finishBatch(batchId, 'failed', new Date().toISOString(), { error: original.name, message: original.message });
+      return { ...base, summary: null, notifyError: null, error: { name: original.name, message: original.message, ...(missing ? { missing } : {}) } };
+    }
+  };
+
+  const resumeInterrupted = async (): Promise<BatchRun[]> => {
+    const runs: BatchRun[] = [];
+    for (const b of store.runningBatches()) {
+      if (b.ownerPid !== process.pid && isAlive(b.ownerPid)) continue;
+      const executionId = newId('x', new Date());
+      if (!store.claimBatch(b.batchId, b.ownerPid, process.pid, executionId)) continue;
+      const documents = store.batchInput(b.batchId);
+      runs.push(await execute(b.batchId, executionId, documents, { resumed: true, files: documents.length, sameBytesInBatch: 0, skipped: [] }));
+    }
+    return runs;
+  };
+
+  return {
+    loaded,
+    store,
+    objects,
+    dataDir,
+    resumeInterrupted,
+    runFiles: async (files, source, skipped = []) => {
+      const now = new Date();
+      const batchId = newId('b', now);
+      const executionId = newId('x', now);
+      const documents: { documentId: string; name: string; size: number }[] = [];
+      const seen = new Set<string>();
+      let sameBytesInBatch = 0;
+      const unreadable: SkippedFile[] = [];
+      for (const f of files) {
+        let ingested;
+        try {
+          ingested = await objects.ingestFile(f.file);
+        } catch {
+          unreadable.push({ file: f.file, reason: 'UNREADABLE' });
+          continue;
+        }
+        if (seen.has(ingested.documentId)) {
+          sameBytesInBatch += 1;
+          continue;
+        }
+        seen.add(ingested.documentId);
+        documents.push({ documentId: ingested.documentId, name: f.name, size: ingested.size });
+      }
+      store.createBatch({ batchId, executionId, source, createdAt: now.toISOString(), ownerPid: process.pid, configVersion: loaded.version, documents });
+      await store.append({
+        at: now.toISOString(),
+        executionId,
+        batchId,
+        documentId: null,
+        step: 'Batch',
+        attempt: 1,
+        event: 'batch-started',
+        note: `${documents.length} document(s) from ${files.length} file(s)`,
+      });
+      for (const d of documents) {
+        await store.append({ at: now.toISOString(), executionId, batchId, documentId: d.documentId, step: 'Receive', attempt: 1, event: 'received', note: `size ${d.size}` });
+      }
+      return execute(
+        batchId,
+        executionId,
+        documents.map(({ documentId, name }) => ({ documentId, name })),
+        { resumed: false, files: files.length, sameBytesInBatch, skipped: [...skipped, ...unreadable] },
+      );
+    },
+    close: async () => {
+      await ocr.close();
+      store.close();
+    },
+  };
+};

@@ -1,0 +1,435 @@
+import { z } from 'zod';
+import type { Config } from '../config/schema.js';
+import type { StepVersions } from '../config/load.js';
+import type { Classification, Decision, Extraction, FieldSet, FinalOutcome, Outcome, RouteResult } from '../domain/document.js';
+import { DOCUMENT_ID_PATTERN } from '../domain/document.js';
+import {
+  ArtifactMissingError,
+  InvalidStepInputError,
+  PipelineError,
+  reasonCodeForError,
+  toPipelineError,
+} from '../domain/errors.js';
+import { extractText } from '../domain/extract.js';
+import { extractFields } from '../domain/extract-fields.js';
+import { decide } from '../domain/route.js';
+import { summarize, type BatchSummary } from '../domain/summarize.js';
+import { factsOf, type CompiledRules } from '../domain/validate.js';
+import type { AuditLog } from '../ports/audit-log.js';
+import type { Checkpoints } from '../ports/checkpoints.js';
+import type { Classifier } from '../ports/classifier.js';
+import type { Clock } from '../ports/clock.js';
+import type { Ledger } from '../ports/ledger.js';
+import type { Notifier } from '../ports/notifier.js';
+import type { ObjectStore } from '../ports/object-store.js';
+import type { OcrEngine } from '../ports/ocr-engine.js';
+import type { PdfReader } from '../ports/pdf-reader.js';
+import type { RouteSink } from '../ports/route-sink.js';
+import type { TaskName } from './definition.js';
+
+/**
+ * The task handlers behind every Task state, over ports only. The local engine binds them
+ * in-process; each Lambda handler will call the one for its function. Side effects live behind the
+ * ports given to `createTaskHandlers` (as in Temporal's `createActivities(db)`).
+ */
+export interface TaskDeps {
+  readonly config: Config;
+  readonly configVersion: string;
+  readonly stepVersions: StepVersions;
+  readonly objects: ObjectStore;
+  readonly checkpoints: Checkpoints;
+  readonly audit: AuditLog;
+  readonly ledger: Ledger;
+  readonly sink: RouteSink;
+  readonly pdf: PdfReader;
+  readonly ocr: OcrEngine;
+  readonly classifier: Classifier;
+  readonly rules: CompiledRules;
+  readonly notifiers: readonly Notifier[];
+  readonly clock: Clock;
+  /** Called once per document when its outcome is recorded (progress bars). */
+  readonly onDocumentDone?: (documentId: string, outcome: FinalOutcome) => void;
+}
+
+export type TaskHandler = (envelope: unknown) => Promise<unknown>;
+
+const DocumentRef = z.object({
+  documentId: z.string().regex(DOCUMENT_ID_PATTERN),
+  name: z.string(),
+  size: z.number().int().nonnegative().optional(),
+});
+
+const ItemState = z.object({
+  batchId: z.string().min(1),
+  executionId: z.string().min(1),
+  document: DocumentRef,
+  ingest: z.object({ routed: z.boolean(), priorOutcome: z.string().nullable(), duplicate: z.boolean() }).optional(),
+  validate: z.object({ outcome: z.enum(['pass', 'hold', 'reject']) }).optional(),
+  route: z.object({ outcome: z.enum(['pass', 'hold', 'reject']), duplicate: z.boolean().optional() }).optional(),
+  error: z.object({ Error: z.string(), Cause: z.unknown() }).optional(),
+});
+type ItemState = z.infer<typeof ItemState>;
+
+const AggregateState = z.object({ batchId: z.string(), executionId: z.string(), received: z.number().int().nonnegative() });
+
+const Envelope = z.object({ task: z.string(), state: z.unknown() });
+
+const parse = <T>(schema: z.ZodType<T>, value: unknown, task: string): T => {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const where = r.error.issues[0]?.path.join('.') ?? '';
+    throw new InvalidStepInputError(`${task}: input does not match its contract at "${where}"`);
+  }
+  return r.data;
+};
+
+/**
+ * Step Functions hands a Lambda failure's Cause over as a JSON string
+ * (`{"errorMessage": ..., "errorType": ...}`); the local engine passes the message itself.
+ */
+const causeText = (cause: unknown): string => {
+  if (typeof cause !== 'string') return '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // not JSON: the local engine's plain message
+  }
+  return cause;
+};
+
+const ROUTE_OUTCOME: Partial<Record<TaskName, Outcome>> = { RoutePass: 'pass', RouteHold: 'hold', RouteReject: 'reject' };
+
+export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler> => {
+  const { audit, checkpoints, ledger, clock } = deps;
+  const ms = (start: number): number => Math.round((clock.now().getTime() - start) * 10) / 10;
+
+  /**
+   * Runs one step for one document: audit `entered` (and `retried` on a re-attempt), answer from
+   * the checkpoint when one exists, else run and checkpoint, then audit `succeeded` or `failed`.
+   * Errors leave as PipelineErrors whose `name` the state machine's Retry/Catch match.
+   */
+  const step = async <R, S>(
+    task: TaskName,
+    item: ItemState,
+    run: () => Promise<{ result: R; summary: S }>,
+    checkpoint?: { version: string; summarise: (r: R) => S },
+  ): Promise<S> => {
+    const base = { executionId: item.executionId, batchId: item.batchId, documentId: item.document.documentId, step: task };
+    const attempt = (await audit.attempts(item.executionId, item.document.documentId, task)) + 1;
+    const started = clock.now().getTime();
+    if (attempt > 1) await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'retried' });
+    await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'entered' });
+    try {
+      if (checkpoint) {
+        const key = { documentId: item.document.documentId, step: task, configVersion: checkpoint.version };
+        const cached = await checkpoints.get<R>(key);
+        if (cached !== undefined) {
+          await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'succeeded', durationMs: ms(started), note: 'from checkpoint' });
+          return checkpoint.summarise(cached);
+        }
+        const { result, summary } = await run();
+        await checkpoints.put(key, result);
+        await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'succeeded', durationMs: ms(started) });
+        return summary;
+      }
+      const { summary } = await run();
+      await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'succeeded', durationMs: ms(started) });
+      return summary;
+    } catch (err) {
+      const e = toPipelineError(err);
+      await audit.append({
+        ...base,
+        at: clock.now().toISOString(),
+        attempt,
+        event: 'failed',
+        durationMs: ms(started),
+        errorName: e.name,
+        note: e.retryable ? 'retryable' : 'terminal',
+      });
+      throw e;
+    }
+  };
+
+  const load = async <T>(item: ItemState, step: TaskName, version: string): Promise<T> => {
+    const value = await checkpoints.get<T>({ documentId: item.document.documentId, step, configVersion: version });
+    if (value === undefined) throw new ArtifactMissingError(`no ${step} checkpoint for this document at config ${version}`);
+    return value;
+  };
+
+  const v = deps.stepVersions;
+  const summariseExtraction = (x: Extraction) => ({
+    mediaType: x.mediaType,
+    pages: x.pages.length,
+    ocrPages: x.pages.filter((p) => p.method === 'ocr').length,
+    chars: x.text.length,
+    confidence: Math.round(x.confidence * 1000) / 1000,
+  });
+  const summariseClassification = (c: Classification) => ({ documentClass: c.documentClass, confidence: c.confidence });
+  const summariseFields = (f: FieldSet) => ({ found: Object.keys(f.fields).sort() });
+  const summariseDecision = (d: Decision) => ({ outcome: d.outcome, reasonCodes: d.reasons.map((r) => r.code) });
+
+  /** Places a decided document and records the route, once per document, ever. */
+  const deliver = async (item: ItemState, outcome: Outcome, result: RouteResult, reasonCodes: string[]) => {
+    const existing = await ledger.getRoute(item.document.documentId);
+    if (existing) return { outcome: existing.outcome, location: existing.location, duplicate: existing.batchId !== item.batchId };
+    const { location } = await deps.sink.deliver(outcome, result);
+    const { first, record } = await ledger.recordRoute({
+      documentId: item.document.documentId,
+      outcome,
+      batchId: item.batchId,
+      executionId: item.executionId,
+      documentClass: result.documentClass,
+      confidence: result.confidence,
+      reasons: result.reasons,
+      location,
+      routedAt: clock.now().toISOString(),
+    });
+    if (first) {
+      await audit.append({
+        at: clock.now().toISOString(),
+        executionId: item.executionId,
+        batchId: item.batchId,
+        documentId: item.document.documentId,
+        step: 'Route',
+        attempt: 1,
+        event: 'routed',
+        outcome,
+        reasonCodes,
+      });
+    }
+    return { outcome: record.outcome, location: record.location, duplicate: false };
+  };
+
+  const handlers: Record<TaskName, (state: unknown, task: TaskName) => Promise<unknown>> = {
+    Ingest: async (raw, task) => {
+      const item = parse(ItemState, raw, task);
+      return step(task, item, async () => {
+        const id = item.document.documentId;
+        const size = await deps.objects.size(id);
+        if (size === null) throw new ArtifactMissingError('the original is not in the object store');
+        await ledger.registerDocument({ documentId: id, name: item.document.name, size, firstSeenBatch: item.batchId });
+        const prior = await ledger.getRoute(id);
+        const duplicate = prior !== null && prior.batchId !== item.batchId;
+        if (duplicate) {
+          await audit.append({
+            at: clock.now().toISOString(),
+            executionId: item.executionId,
+            batchId: item.batchId,
+            documentId: id,
+            step: task,
+            attempt: 1,
+            event: 'duplicate',
+            outcome: prior.outcome,
+            note: `already routed by batch ${prior.batchId}`,
+          });
+        }
+        const summary = { routed: prior !== null, priorOutcome: prior?.outcome ?? null, duplicate };
+        return { result: summary, summary };
+      });
+    },
+
+    Extract: async (raw, task) => {
+      const item = parse(ItemState, raw, task);
+      return step(
+        task,
+        item,
+        async () => {
+          const bytes = await deps.objects.get(item.document.documentId);
+          const result = await extractText(bytes, deps, {
+            maxFileBytes: deps.config.limits.maxFileBytes,
+            maxPages: deps.config.limits.maxPages,
+            minTextChars: deps.config.extract.minTextChars,
+            dpi: deps.config.extract.ocr.dpi,
+          });
+          return { result, summary: summariseExtraction(result) };
+        },
+        { version: v.extract, summarise: summariseExtraction },
+      );
+    },
+
+    Classify: async (raw, task) => {
+      const item = parse(ItemState, raw, task);
+      return step(
+        task,
+        item,
+        async () => {
+          const extraction = await load<Extraction>(item, 'Extract', v.extract);
+          const result = await deps.classifier.classify(extraction);
+          return { result, summary: summariseClassification(result) };
+        },
+        { version: v.classify, summarise: summariseClassification },
+      );
+    },
+
+    ExtractFields: async (raw, task) => {
+      const item = parse(ItemState, raw, task);
+      return step(
+        task,
+        item,
+        async () => {
+          const extraction = await load<Extraction>(item, 'Extract', v.extract);
+          const classification = await load<Classification>(item, 'Classify', v.classify);
+          const result = extractFields(extraction, classification.documentClass, deps.config.fields);
+          return { result, summary: summariseFields(result) };
+        },
+        { version: v.extractFields, summarise: summariseFields },
+      );
+    },
+
+    Validate: async (raw, task) => {
+      const item = parse(ItemState, raw, task);
+      return step(
+        task,
+        item,
+        async () => {
+          const classification = await load<Classification>(item, 'Classify', v.classify);
+          const fieldSet = await load<FieldSet>(item, 'ExtractFields', v.extractFields);
+          const findings = await deps.rules.evaluate(factsOf(fieldSet, classification.confidence));
+          const result = decide(classification, findings, { minConfidence: deps.config.classify.minConfidence });
+          return { result, summary: summariseDecision(result) };
+        },
+        { version: v.validate, summarise: summariseDecision },
+      );
+    },
+
+    RoutePass: (raw, task) => routeDecided(raw, task),
+    RouteHold: (raw, task) => routeDecided(raw, task),
+    RouteReject: (raw, task) => routeDecided(raw, task),
+
+    RejectUnreadable: async (raw, task) => {
+      const item = parse(ItemState, raw, task);
+      const error = item.error ?? { Error: 'InternalError', Cause: '' };
+      const code = reasonCodeForError(error.Error, causeText(error.Cause));
+      const message = causeText(error.Cause).replace(/^\[[A-Z_]+\]\s*/, '') || 'The document could not be read.';
+      return step(task, item, async () => {
+        const result: RouteResult = {
+          documentId: item.document.documentId,
+          name: item.document.name,
+          outcome: 'reject',
+          documentClass: null,
+          confidence: null,
+          fields: {},
+          findings: [],
+          reasons: [{ code, message: `${message[0]?.toUpperCase() ?? ''}${message.slice(1)} (${error.Error}).` }],
+          configVersion: deps.configVersion,
+        };
+        const summary = await deliver(item, 'reject', result, [code]);
+        return { result: summary, summary };
+      });
+    },
+
+    RecordOutcome: async (raw, task) => {
+      const item = parse(ItemState, raw, task);
+      if (!item.route) throw new InvalidStepInputError(`${task}: no route in state`);
+      const route = item.route;
+      const decidedRoute = await ledger.getRoute(item.document.documentId);
+      const reasonCode = decidedRoute?.outcome === 'pass' ? undefined : decidedRoute?.reasons[0]?.code;
+      await ledger.recordOutcome(item.batchId, item.document.documentId, route.outcome, {
+        duplicate: route.duplicate ?? false,
+        reasonCode,
+      });
+      deps.onDocumentDone?.(item.document.documentId, route.outcome);
+      return { documentId: item.document.documentId, outcome: route.outcome };
+    },
+
+    RecordFailure: async (raw, task) => {
+      const item = parse(ItemState, raw, task);
+      const errorName = item.error?.Error ?? 'InternalError';
+      await audit.append({
+        at: clock.now().toISOString(),
+        executionId: item.executionId,
+        batchId: item.batchId,
+        documentId: item.document.documentId,
+        step: 'Pipeline',
+        attempt: 1,
+        event: 'failed',
+        outcome: 'failed',
+        errorName,
+        reasonCodes: ['PIPELINE_ERROR'],
+      });
+      await ledger.recordOutcome(item.batchId, item.document.documentId, 'failed', {
+        duplicate: false,
+        errorName,
+        reasonCode: 'PIPELINE_ERROR',
+      });
+      deps.onDocumentDone?.(item.document.documentId, 'failed');
+      return { documentId: item.document.documentId, outcome: 'failed', errorName };
+    },
+
+    Aggregate: async (raw, task) => {
+      const input = parse(AggregateState, raw, task);
+      const outcomes = await ledger.batchOutcomes(input.batchId);
+      const summary: BatchSummary = summarize({
+        batchId: input.batchId,
+        executionId: input.executionId,
+        configVersion: deps.configVersion,
+        received: input.received,
+        outcomes,
+        now: clock.now(),
+      });
+      await audit.append({
+        at: clock.now().toISOString(),
+        executionId: input.executionId,
+        batchId: input.batchId,
+        documentId: null,
+        step: task,
+        attempt: 1,
+        event: 'batch-completed',
+        note: `received ${summary.received}: pass ${summary.pass}, hold ${summary.hold}, reject ${summary.reject}, failed ${summary.failed}`,
+      });
+      return summary;
+    },
+
+    Notify: async (raw) => {
+      const summary = raw as BatchSummary;
+      const delivered: string[] = [];
+      for (const n of deps.notifiers) {
+        await n.notify(summary);
+        delivered.push(n.name);
+      }
+      return { delivered };
+    },
+  };
+
+  async function routeDecided(raw: unknown, task: TaskName): Promise<unknown> {
+    const item = parse(ItemState, raw, task);
+    const outcome = ROUTE_OUTCOME[task];
+    if (!outcome) throw new InvalidStepInputError(`${task} is not a route task`);
+    return step(task, item, async () => {
+      const decision = await load<Decision>(item, 'Validate', v.validate);
+      if (decision.outcome !== outcome) throw new InvalidStepInputError(`${task} was given a ${decision.outcome} decision`);
+      const classification = await load<Classification>(item, 'Classify', v.classify);
+      const fieldSet = await load<FieldSet>(item, 'ExtractFields', v.extractFields);
+      const result: RouteResult = {
+        documentId: item.document.documentId,
+        name: item.document.name,
+        outcome,
+        documentClass: classification.documentClass,
+        confidence: classification.confidence,
+        fields: Object.fromEntries(Object.entries(fieldSet.fields).map(([k, f]) => [k, f.value])),
+        findings: decision.findings,
+        reasons: decision.reasons,
+        configVersion: deps.configVersion,
+      };
+      const summary = await deliver(item, outcome, result, decision.reasons.map((r) => r.code));
+      return { result: summary, summary };
+    });
+  }
+
+  const table = {} as Record<TaskName, TaskHandler>;
+  for (const name of Object.keys(handlers) as TaskName[]) {
+    const impl = handlers[name];
+    table[name] = async (envelope: unknown) => {
+      const env = parse(Envelope, envelope, name);
+      if (env.task !== name) throw new InvalidStepInputError(`handler ${name} was invoked for task ${env.task}`);
+      try {
+        return await impl(env.state, name);
+      } catch (err) {
+        // Only taxonomy errors cross into the state machine; their name drives Retry/Catch.
+        throw err instanceof PipelineError ? err : toPipelineError(err);
+      }
+    };
+  }
+  return table;
+};

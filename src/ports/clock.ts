@@ -1,0 +1,4 @@
+/** Time, injected so steps stay deterministic under test. */
+export interface Clock {
+  now(): Date;
+}

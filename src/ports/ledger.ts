@@ -1,0 +1,53 @@
+import type { DocumentId, FinalOutcome, Outcome, Reason } from '../domain/document.js';
+
+export interface DocumentRecord {
+  readonly documentId: DocumentId;
+  readonly name: string;
+  readonly size: number;
+  readonly firstSeenBatch: string;
+}
+
+export interface RouteRecord {
+  readonly documentId: DocumentId;
+  readonly outcome: Outcome;
+  readonly batchId: string;
+  readonly executionId: string;
+  readonly documentClass: string | null;
+  readonly confidence: number | null;
+  readonly reasons: readonly Reason[];
+  /** Where the routed entry lives (a path locally, an S3 key on AWS). */
+  readonly location: string;
+  readonly routedAt: string;
+}
+
+export interface BatchOutcomeRecord {
+  readonly documentId: DocumentId;
+  readonly name: string;
+  readonly outcome: FinalOutcome | null;
+  /** True when the document had been routed by an earlier batch and was not routed again. */
+  readonly duplicate: boolean;
+  readonly errorName: string | null;
+  readonly reasonCode: string | null;
+}
+
+/**
+ * Where every document is, and each batch's membership.
+ * Contract: `recordRoute` is first-writer-wins per document (a document is routed once, ever):
+ * it returns `first: false` and the existing record when the document was already routed.
+ * `recordOutcome` is an idempotent upsert per (batch, document). Both are durable on return.
+ */
+export interface Ledger {
+  registerDocument(doc: DocumentRecord): Promise<void>;
+  getDocument(documentId: DocumentId): Promise<DocumentRecord | null>;
+  /** Adds documents to a batch as received (no outcome yet). Idempotent. */
+  addToBatch(batchId: string, docs: readonly { documentId: DocumentId; name: string }[]): Promise<void>;
+  getRoute(documentId: DocumentId): Promise<RouteRecord | null>;
+  recordRoute(route: RouteRecord): Promise<{ first: boolean; record: RouteRecord }>;
+  recordOutcome(
+    batchId: string,
+    documentId: DocumentId,
+    outcome: FinalOutcome,
+    detail: { duplicate: boolean; errorName?: string | undefined; reasonCode?: string | undefined },
+  ): Promise<void>;
+  batchOutcomes(batchId: string): Promise<BatchOutcomeRecord[]>;
+}
