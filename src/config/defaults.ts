@@ -37,11 +37,11 @@ const AMOUNT = '(?<value>[0-9][0-9.,\' ]*[0-9])';
 
 export const DEFAULT_FIELDS: Record<string, FieldSpec[]> = {
   invoice: [
-    { name: 'invoice_number', type: 'text', pattern: 'invoice\\s*(?:no\\.?|number|#)\\s*[:#]?\\s*(?<value>[A-Z0-9][A-Z0-9/_-]{2,})' },
+    { name: 'invoice_number', type: 'text', pattern: '\\binvoice[ \\t]*(?:no\\b\\.?|number\\b|#)\\s*[:#]?\\s*(?<value>[A-Z0-9][A-Z0-9/_-]{2,})' },
     { name: 'date', type: 'date', pattern: 'invoice\\s+date\\s*:?\\s*(?<value>\\d{4}-\\d{2}-\\d{2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}|\\d{1,2}\\s+[a-z]+\\s+\\d{4})' },
     { name: 'due_date', type: 'date', pattern: 'due\\s+date\\s*:?\\s*(?<value>\\d{4}-\\d{2}-\\d{2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}|\\d{1,2}\\s+[a-z]+\\s+\\d{4})' },
-    { name: 'total', type: 'amount', pattern: `total(?:\\s+due)?\\s*:?\\s*(?:EUR|USD|GBP|CHF|[€$£])?\\s*${AMOUNT}` },
-    { name: 'currency', type: 'text', pattern: 'total(?:\\s+due)?\\s*:?\\s*(?<value>EUR|USD|GBP|CHF)' },
+    { name: 'total', type: 'amount', pattern: `\\btotal(?:\\s+due)?\\s*:?\\s*(?:EUR|USD|GBP|CHF|[€$£])?\\s*${AMOUNT}` },
+    { name: 'currency', type: 'text', pattern: '\\btotal(?:\\s+due)?\\s*:?\\s*(?<value>EUR|USD|GBP|CHF)' },
     { name: 'iban', type: 'iban', pattern: '\\biban\\s*:?\\s*(?<value>[A-Z]{2}\\d{2}(?:\\s?[A-Z0-9]{4}){2,7}(?:\\s?[A-Z0-9]{1,3})?)' },
   ],
   receipt: [

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
@@ -15,7 +16,7 @@ import { SqliteStore } from '../adapters/local/sqlite-store.js';
 import { systemClock } from '../adapters/local/system-clock.js';
 import { createTesseractJsOcr } from '../adapters/local/tesseract-js-ocr.js';
 import { buildDefinition, localResource } from '../orchestration/definition.js';
-import { createLocalEngine, type LocalEngine } from '../orchestration/local/engine.js';
+import type { LocalEngine } from '../orchestration/local/engine.js';
 import { createTaskHandlers, type TaskDeps } from '../orchestration/tasks.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { OcrEngine } from '../ports/ocr-engine.js';
@@ -60,8 +61,11 @@ export interface Runtime {
   readonly store: SqliteStore;
   readonly objects: FsObjectStore;
   readonly dataDir: string;
-  /** Resumes batches whose process died, then runs the given files as a new batch. */
-  runFiles(files: readonly InboxFile[], source: string, skipped?: readonly SkippedFile[]): Promise<BatchRun>;
+  /**
+   * Runs the given files as a new batch. Documents in `exclude` (say, those of a batch just
+   * resumed) are left out; returns null when nothing is left to run.
+   */
+  runFiles(files: readonly InboxFile[], source: string, options?: { skipped?: readonly SkippedFile[]; exclude?: ReadonlySet<string> }): Promise<BatchRun | null>;
   resumeInterrupted(): Promise<BatchRun[]>;
   close(): Promise<void>;
 }
@@ -94,6 +98,12 @@ export const listInbox = async (inputs: readonly string[]): Promise<{ files: Inb
   return { files, skipped };
 };
 
+/** The store alone, for read-only commands (status, trace, batches). */
+export const openStore = (loaded: LoadedConfig): SqliteStore | null => {
+  const file = path.join(loaded.config.dataDir, 'docroute.db');
+  return existsSync(file) ? new SqliteStore(file) : null;
+};
+
 export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions = {}): Promise<Runtime> => {
   const { config } = loaded;
   const dataDir = config.dataDir;
@@ -101,6 +111,8 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
   const store = new SqliteStore(path.join(dataDir, 'docroute.db'));
   const objects = new FsObjectStore(dataDir);
   await objects.sweepTemp();
+  const sink = new FolderRouteSink(dataDir, (id) => objects.pathOf(id));
+  await sink.sweepTemp(isAlive);
   const ocr = options.ocr ?? createTesseractJsOcr({ workers: config.extract.ocr.workers, lang: config.extract.ocr.lang });
   const notifiers: Notifier[] = [...(options.extraNotifiers ?? [])];
   if (config.notify.file) notifiers.push(createFileNotifier(path.resolve(config.notify.file)));
@@ -114,7 +126,7 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
     checkpoints: store,
     audit: store,
     ledger: store,
-    sink: new FolderRouteSink(dataDir, (id) => objects.pathOf(id)),
+    sink,
     pdf: createPdfjsPdfReader({ maxPages: config.limits.maxPages }),
     ocr,
     classifier: createKeywordClassifier(config.classify.classes),
@@ -128,6 +140,8 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
     retry: config.engine.retry,
     resource: localResource,
   });
+  // Loaded on demand: the engine pulls in an AWS SDK client, ~0.8 s that status/trace don't need.
+  const { createLocalEngine } = await import('../orchestration/local/engine.js');
   const engine: LocalEngine = createLocalEngine(definition, createTaskHandlers(deps));
 
   const execute = async (
@@ -173,7 +187,7 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
     objects,
     dataDir,
     resumeInterrupted,
-    runFiles: async (files, source, skipped = []) => {
+    runFiles: async (files, source, { skipped = [], exclude } = {}) => {
       const now = new Date();
       const batchId = newId('b', now);
       const executionId = newId('x', now);
@@ -189,6 +203,7 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
           unreadable.push({ file: f.file, reason: 'UNREADABLE' });
           continue;
         }
+        if (exclude?.has(ingested.documentId)) continue;
         if (seen.has(ingested.documentId)) {
           sameBytesInBatch += 1;
           continue;
@@ -196,6 +211,7 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
         seen.add(ingested.documentId);
         documents.push({ documentId: ingested.documentId, name: f.name, size: ingested.size });
       }
+      if (documents.length === 0 && exclude && exclude.size > 0 && unreadable.length === 0 && skipped.length === 0) return null;
       store.createBatch({ batchId, executionId, source, createdAt: now.toISOString(), ownerPid: process.pid, configVersion: loaded.version, documents });
       await store.append({
         at: now.toISOString(),

@@ -174,20 +174,21 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
     const existing = await ledger.getRoute(item.document.documentId);
     if (existing) return { outcome: existing.outcome, location: existing.location, duplicate: existing.batchId !== item.batchId };
     const { location } = await deps.sink.deliver(outcome, result);
-    const { first, record } = await ledger.recordRoute({
-      documentId: item.document.documentId,
-      outcome,
-      batchId: item.batchId,
-      executionId: item.executionId,
-      documentClass: result.documentClass,
-      confidence: result.confidence,
-      reasons: result.reasons,
-      location,
-      routedAt: clock.now().toISOString(),
-    });
-    if (first) {
-      await audit.append({
-        at: clock.now().toISOString(),
+    const at = clock.now().toISOString();
+    const { record } = await ledger.recordRoute(
+      {
+        documentId: item.document.documentId,
+        outcome,
+        batchId: item.batchId,
+        executionId: item.executionId,
+        documentClass: result.documentClass,
+        confidence: result.confidence,
+        reasons: result.reasons,
+        location,
+        routedAt: at,
+      },
+      {
+        at,
         executionId: item.executionId,
         batchId: item.batchId,
         documentId: item.document.documentId,
@@ -196,8 +197,8 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         event: 'routed',
         outcome,
         reasonCodes,
-      });
-    }
+      },
+    );
     return { outcome: record.outcome, location: record.location, duplicate: false };
   };
 

@@ -1,4 +1,5 @@
 import type { DocumentId, FinalOutcome, Outcome, Reason } from '../domain/document.js';
+import type { AuditRecord } from './audit-log.js';
 
 export interface DocumentRecord {
   readonly documentId: DocumentId;
@@ -33,7 +34,9 @@ export interface BatchOutcomeRecord {
 /**
  * Where every document is, and each batch's membership.
  * Contract: `recordRoute` is first-writer-wins per document (a document is routed once, ever):
- * it returns `first: false` and the existing record when the document was already routed.
+ * it returns `first: false` and the existing record when the document was already routed. The
+ * `routed` audit record is appended in the same atomic write as the route, and only by the first
+ * writer: a crash can never leave a route without its audit record, or audit a route twice.
  * `recordOutcome` is an idempotent upsert per (batch, document). Both are durable on return.
  */
 export interface Ledger {
@@ -42,7 +45,7 @@ export interface Ledger {
   /** Adds documents to a batch as received (no outcome yet). Idempotent. */
   addToBatch(batchId: string, docs: readonly { documentId: DocumentId; name: string }[]): Promise<void>;
   getRoute(documentId: DocumentId): Promise<RouteRecord | null>;
-  recordRoute(route: RouteRecord): Promise<{ first: boolean; record: RouteRecord }>;
+  recordRoute(route: RouteRecord, audit: AuditRecord): Promise<{ first: boolean; record: RouteRecord }>;
   recordOutcome(
     batchId: string,
     documentId: DocumentId,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Outcome, RouteResult } from '../../domain/document.js';
 import { DependencyUnavailableError } from '../../domain/errors.js';
@@ -31,24 +31,35 @@ export class FolderRouteSink implements RouteSink {
   async deliver(outcome: Outcome, result: RouteResult): Promise<{ location: string }> {
     const dir = path.join(this.dataDir, outcome);
     const entry = path.join(dir, this.entryName(result));
+    const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    const tmpJson = `${entry}.json.${tag}.tmp`;
+    const tmpLink = `${entry}.${tag}.tmp`;
     try {
       await mkdir(dir, { recursive: true });
-      const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-      const json = `${JSON.stringify(result, null, 2)}\n`;
-      const tmpJson = `${entry}.json.${tag}.tmp`;
-      await writeFile(tmpJson, json, { mode: 0o640 });
+      await writeFile(tmpJson, `${JSON.stringify(result, null, 2)}\n`, { mode: 0o640 });
       await rename(tmpJson, `${entry}.json`);
       const target = path.relative(dir, this.originalPath(result.documentId));
       const current = await readlink(entry).catch(() => null);
       if (current !== target) {
-        const tmpLink = `${entry}.${tag}.tmp`;
         await symlink(target, tmpLink);
         await rename(tmpLink, entry);
       }
     } catch (err) {
-      await unlink(`${entry}.json.tmp`).catch(() => undefined);
+      await Promise.all([unlink(tmpJson), unlink(tmpLink)].map((p) => p.catch(() => undefined)));
       throw new DependencyUnavailableError(`cannot write to the ${outcome} folder (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     return { location: entry };
+  }
+
+  /** Removes temp entries left by processes that died mid-delivery (a SIGKILL between write and rename). */
+  async sweepTemp(isAlive: (pid: number) => boolean): Promise<void> {
+    for (const outcome of ['pass', 'hold', 'reject'] as const) {
+      const dir = path.join(this.dataDir, outcome);
+      const names = await readdir(dir).catch(() => [] as string[]);
+      for (const n of names) {
+        const pid = Number(/\.(\d+)-[0-9a-f]{8}\.tmp$/.exec(n)?.[1]);
+        if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) await unlink(path.join(dir, n)).catch(() => undefined);
+      }
+    }
   }
 }

@@ -41,9 +41,7 @@ let pdfjsModule: Promise<Pdfjs> | undefined;
 const loadPdfjs = (): Promise<Pdfjs> => {
   pdfjsModule ??= import('pdfjs-dist/legacy/build/pdf.mjs').catch((err: unknown) => {
     pdfjsModule = undefined;
-    throw new DependencyUnavailableError(
-      `pdfjs-dist could not be loaded (${err instanceof Error ? err.name : typeof err})`,
-    );
+    throw new DependencyUnavailableError(`pdfjs-dist could not be loaded (${err instanceof Error ? err.name : typeof err})`);
   });
   return pdfjsModule;
 };

@@ -288,6 +288,11 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
   // --- AuditLog ----------------------------------------------------------------------------
 
   append(r: AuditRecord): Promise<void> {
+    this.insertAudit(r);
+    return Promise.resolve();
+  }
+
+  private insertAudit(r: AuditRecord): void {
     this.stmts.auditInsert.run({
       at: r.at,
       execution_id: r.executionId,
@@ -302,7 +307,6 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
       reason_codes: r.reasonCodes ? JSON.stringify(r.reasonCodes) : null,
       note: r.note ?? null,
     });
-    return Promise.resolve();
   }
 
   attempts(executionId: string, documentId: DocumentId, step: string): Promise<number> {
@@ -337,8 +341,9 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
     return Promise.resolve(r ? toRoute(r) : null);
   }
 
-  recordRoute(route: RouteRecord): Promise<{ first: boolean; record: RouteRecord }> {
-    const info = this.stmts.routeInsert.run({
+  recordRoute(route: RouteRecord, audit: AuditRecord): Promise<{ first: boolean; record: RouteRecord }> {
+    const first = this.db.transaction(() => {
+      const info = this.stmts.routeInsert.run({
       document_id: route.documentId,
       outcome: route.outcome,
       batch_id: route.batchId,
@@ -348,10 +353,14 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
       reasons: JSON.stringify(route.reasons),
       location: route.location,
       routed_at: route.routedAt,
-    });
+      });
+      if (info.changes !== 1) return false;
+      this.insertAudit(audit);
+      return true;
+    })();
     const stored = this.stmts.routeGet.get(route.documentId);
     if (!stored) throw new DependencyUnavailableError('route write was not readable back');
-    return Promise.resolve({ first: info.changes === 1, record: toRoute(stored) });
+    return Promise.resolve({ first, record: toRoute(stored) });
   }
 
   recordOutcome(

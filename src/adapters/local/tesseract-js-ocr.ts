@@ -156,9 +156,7 @@ const loadTesseract = (): Promise<TesseractModule> => {
     (mod) => mod.default,
     (err: unknown) => {
       tesseractModule = undefined;
-      throw new DependencyUnavailableError(
-        `tesseract.js could not be loaded (${err instanceof Error ? err.name : typeof err})`,
-      );
+      throw new DependencyUnavailableError(`tesseract.js could not be loaded (${err instanceof Error ? err.name : typeof err})`);
     },
   );
   return tesseractModule;
@@ -178,14 +176,35 @@ const languageDataPath = async (lang: string): Promise<string> => {
   return dir;
 };
 
-/** The Node thread behind a tesseract.js worker. Not in its typings, so looked up defensively. */
-const threadOf = (worker: Tesseract.Worker): NodeWorker | undefined => {
-  const thread = (worker as unknown as { worker?: unknown }).worker;
-  return thread instanceof NodeWorker ? thread : undefined;
-};
+/**
+ * Runs `spawn`, which must create exactly one worker thread synchronously (tesseract.js's
+ * createWorker does, before its first await), and hands back that thread. tesseract.js only exposes
+ * it once the worker is ready, too late to catch a thread that dies while starting: its 'error'
+ * event would be unhandled and crash the process. Node announces each new thread with a 'worker'
+ * event from a nextTick queued in the Worker constructor; ticks run in order, so the one event
+ * between a tick queued just before `spawn` and one queued just after is this thread's.
+ */
+const spawnCapturingThread = <T>(spawn: () => T): Promise<{ result: T; thread: NodeWorker | undefined }> =>
+  new Promise((resolve) => {
+    let armed = false;
+    let thread: NodeWorker | undefined;
+    const onWorker = (worker: NodeWorker): void => {
+      if (armed) thread ??= worker;
+    };
+    process.nextTick(() => {
+      armed = true;
+    });
+    process.on('worker', onWorker);
+    const result = spawn();
+    process.nextTick(() => {
+      process.off('worker', onWorker);
+      resolve({ result, thread });
+    });
+  });
 
 interface Pool {
   readonly scheduler: Tesseract.Scheduler;
+  /** Every thread spawned for the pool, started or not, so that stopping it ends them all. */
   readonly threads: NodeWorker[];
   /** Rejecters of the jobs in flight: a pool that dies must fail them, as tesseract.js never would. */
   readonly inFlight: Set<(err: PipelineError) => void>;
@@ -203,71 +222,75 @@ const stopPool = async (pool: Pool, reason: PipelineError): Promise<void> => {
   await Promise.all(pool.threads.map((thread) => thread.terminate()));
 };
 
-const startWorker = (
+const describeFailure = (err: unknown): string => {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  return err instanceof Error ? err.name : 'no detail';
+};
+
+const startWorker = async (
   tesseract: TesseractModule,
   lang: string,
   langPath: string,
   pool: Pool,
   onCrash: () => void,
-): Promise<Tesseract.Worker> =>
-  new Promise<Tesseract.Worker>((resolve, reject) => {
-    let settled = false;
-    const fail = (): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      reject(new DependencyUnavailableError('tesseract.js worker failed to start'));
+): Promise<Tesseract.Worker> => {
+  let started = false;
+  let fail: (detail: string) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = (detail) => {
+      reject(new DependencyUnavailableError(`tesseract.js worker failed to start (${detail})`));
     };
-    const timer = setTimeout(fail, WORKER_START_TIMEOUT_MS);
-    timer.unref();
-
-    void tesseract
-      .createWorker(lang, tesseract.OEM.LSTM_ONLY, {
-        langPath,
-        cacheMethod: 'none',
-        gzip: true,
-        // No `logger` key: tesseract.js calls it for every progress message, and an explicit
-        // `undefined` replaces its no-op default and throws from its message listener.
-        // Without an errorHandler tesseract.js rethrows every failed job (a bad image included)
-        // from that same listener, as an uncaught exception. Failures after start reach the job's
-        // own promise; before start they are the only signal, as the start promise never settles.
-        errorHandler: fail,
-      })
-      .then(async (worker) => {
-        if (settled) {
-          // Started after the timeout: the pool has already given up on it.
-          await worker.terminate();
-          return;
-        }
-        const thread = threadOf(worker);
-        if (thread !== undefined) {
-          pool.threads.push(thread);
-          // Leptonica and Tesseract print diagnostics from the thread, and those can quote the
-          // document's bytes (libpng names the chunk it choked on). Drop them.
-          thread.stdout.unpipe(process.stdout).resume();
-          thread.stderr.unpipe(process.stderr).resume();
-          // Without these a thread that dies takes the process with it ('error' unhandled), or
-          // leaves its jobs pending forever ('exit').
-          thread.on('error', onCrash);
-          thread.on('exit', onCrash);
-        }
-        try {
-          // Whole-page documents: automatic segmentation, as the tesseract CLI does by default.
-          await worker.setParameters({ tessedit_pageseg_mode: tesseract.PSM.AUTO });
-        } catch {
-          await worker.terminate();
-          fail();
-          return;
-        }
-        if (settled) {
-          await worker.terminate();
-          return;
-        }
-        settled = true;
-        clearTimeout(timer);
-        resolve(worker);
-      }, fail);
   });
+  // Observed through the race below; until then a rejection must not count as unhandled.
+  void failed.catch(() => undefined);
+  const timer = setTimeout(() => {
+    fail('timed out');
+  }, WORKER_START_TIMEOUT_MS);
+  timer.unref();
+
+  const { result: starting, thread } = await spawnCapturingThread(() =>
+    tesseract.createWorker(lang, tesseract.OEM.LSTM_ONLY, {
+      langPath,
+      cacheMethod: 'none',
+      gzip: true,
+      // No `logger` key: tesseract.js calls it for every progress message, and an explicit
+      // `undefined` replaces its no-op default and throws from its message listener.
+      // Without an errorHandler tesseract.js rethrows every failed job (a bad image included) from
+      // that same listener, as an uncaught exception. After start, failures reach the job's own
+      // promise; before, this is the only signal, as tesseract.js never settles the start promise.
+      errorHandler: () => {
+        if (!started) fail('initialisation failed');
+      },
+    }),
+  );
+  void starting.catch(() => undefined);
+  if (thread !== undefined) {
+    pool.threads.push(thread);
+    // Leptonica and Tesseract print diagnostics from the thread, and those can quote the
+    // document's bytes (libpng names the chunk it choked on). Drop them.
+    thread.stdout.unpipe(process.stdout).resume();
+    thread.stderr.unpipe(process.stderr).resume();
+    const onEnd = (err?: unknown): void => {
+      if (started) onCrash();
+      else fail(err === undefined || typeof err === 'number' ? 'thread exited' : describeFailure(err));
+    };
+    thread.on('error', onEnd);
+    thread.on('exit', onEnd);
+  }
+  try {
+    const worker = await Promise.race([starting, failed]);
+    // Whole-page documents: automatic segmentation, as the tesseract CLI does by default.
+    await Promise.race([worker.setParameters({ tessedit_pageseg_mode: tesseract.PSM.AUTO }), failed]);
+    started = true;
+    return worker;
+  } catch (err) {
+    if (err instanceof DependencyUnavailableError) throw err;
+    throw new DependencyUnavailableError(`tesseract.js worker failed to start (${describeFailure(err)})`);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 const translateJobError = (reason: unknown): PipelineError =>
   DECODE_FAILURE.test(String(reason))
@@ -322,6 +345,8 @@ export const createTesseractJsOcr = (options: TesseractJsOcrOptions): OcrEngine 
       await stopPool(pool, new DependencyUnavailableError('tesseract.js worker pool failed to start'));
       throw failure.reason;
     }
+    // A worker that started and then died before its siblings were ready has already stopped the pool.
+    if (pool.stopping) throw new DependencyUnavailableError('a tesseract.js worker stopped while the pool was starting');
     return pool;
   };
 
@@ -368,14 +393,8 @@ export const createTesseractJsOcr = (options: TesseractJsOcrOptions): OcrEngine 
       if (size === undefined || size.width === 0 || size.height === 0) {
         throw new CorruptDocumentError('image could not be decoded', 'CORRUPT_IMAGE');
       }
-      if (
-        Math.max(size.width, size.height) > MAX_IMAGE_SIDE ||
-        size.width * size.height > MAX_IMAGE_PIXELS
-      ) {
-        throw new DocumentTooLargeError(
-          `image is ${String(size.width)} x ${String(size.height)} px, more than OCR accepts`,
-          'TOO_LARGE',
-        );
+      if (Math.max(size.width, size.height) > MAX_IMAGE_SIDE || size.width * size.height > MAX_IMAGE_PIXELS) {
+        throw new DocumentTooLargeError(`image is ${String(size.width)} x ${String(size.height)} px, more than OCR accepts`, 'TOO_LARGE');
       }
       const pool = await getPool();
       const { data } = await run(pool, image);

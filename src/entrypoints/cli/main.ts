@@ -8,7 +8,8 @@ import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { configJsonSchema } from '../../config/schema.js';
 import { ConfigError, PipelineError } from '../../domain/errors.js';
 import { buildDefinition, localResource, terraformResource } from '../../orchestration/definition.js';
-import { listInbox, openRuntime, type BatchRun, type Runtime } from '../runtime.js';
+import type { SqliteStore } from '../../adapters/local/sqlite-store.js';
+import { listInbox, openRuntime, openStore, type BatchRun, type Runtime } from '../runtime.js';
 import { EXIT } from './exit-codes.js';
 import { formatRun, rel, table } from './format.js';
 import { documentStatus, formatStatus, resolveDocument, traceText } from './inspect.js';
@@ -56,9 +57,13 @@ const runOnce = async (runtime: Runtime, progress: ProgressBar, inputs: readonly
   }
   if (inputs.length > 0) {
     const { files, skipped } = await listInbox(inputs);
+    // Documents of a batch just resumed were submitted already: they are not a new batch.
+    const exclude = new Set<string>();
+    for (const r of runs) for (const d of await runtime.store.batchOutcomes(r.batchId)) exclude.add(d.documentId);
     progress.reset(files.length);
-    runs.push(await runtime.runFiles(files, source, skipped));
+    const run = await runtime.runFiles(files, source, { skipped, exclude });
     progress.finish();
+    if (run) runs.push(run);
   }
   return runs;
 };
@@ -171,8 +176,10 @@ const commandWatch = async (dir: string, opts: GlobalOptions): Promise<number> =
           taken.set(c.f.file, c.sig);
           pending.delete(c.f.file);
         }
-        printRuns([run], opts, runtime.dataDir);
-        code = Math.max(code, exitCodeFor([run]));
+        if (run) {
+          printRuns([run], opts, runtime.dataDir);
+          code = Math.max(code, exitCodeFor([run]));
+        }
       }
       if (stopping) break;
       await new Promise<void>((resolve) => {
@@ -189,12 +196,17 @@ const commandWatch = async (dir: string, opts: GlobalOptions): Promise<number> =
   }
 };
 
-const withStore = async <T>(opts: GlobalOptions, fn: (runtime: Runtime) => Promise<T>): Promise<T> => {
-  const runtime = await openRuntime(load(opts));
+const withStore = async (opts: GlobalOptions, fn: (runtime: { store: SqliteStore; dataDir: string }) => Promise<number>): Promise<number> => {
+  const loaded = load(opts);
+  const store = openStore(loaded);
+  if (!store) {
+    err(`docroute: no docroute data in ${rel(loaded.config.dataDir)} yet (run \`docroute run <inbox>\` or \`docroute demo\` first)`);
+    return EXIT.NOT_FOUND;
+  }
   try {
-    return await fn(runtime);
+    return await fn({ store, dataDir: loaded.config.dataDir });
   } finally {
-    await runtime.close();
+    store.close();
   }
 };
 

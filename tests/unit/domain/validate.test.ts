@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RULES } from '../../../src/config/defaults.js';
+import type { RuleSpec } from '../../../src/config/schema.js';
+import type { FieldSet } from '../../../src/domain/document.js';
+import { ConfigError } from '../../../src/domain/errors.js';
+import { compileRules, factsOf } from '../../../src/domain/validate.js';
+
+const VALID_IBAN = 'DE89370400440532013000';
+const BAD_IBAN = 'DE89370400440532013001';
+
+const invoiceFields = (overrides: Record<string, string | number | undefined> = {}): Record<string, string | number> => {
+  const fields: Record<string, string | number | undefined> = { invoice_number: 'INV-2026-0412', total: 1250, iban: VALID_IBAN, ...overrides };
+  return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string | number] => e[1] !== undefined));
+};
+
+const facts = (fields: Record<string, string | number>, documentClass = 'invoice') => ({ documentClass, confidence: 0.9, fields });
+
+const rule = (overrides: Partial<RuleSpec> & Pick<RuleSpec, 'id' | 'conditions'>): RuleSpec => ({
+  description: '',
+  classes: [],
+  outcome: 'hold',
+  reasonCode: 'CUSTOM',
+  message: 'Custom rule fired.',
+  fields: [],
+  ...overrides,
+});
+
+const codes = (findings: readonly { reasonCode: string }[]): string[] => findings.map((f) => f.reasonCode);
+
+describe('compileRules with the default rules', () => {
+  const rules = compileRules(DEFAULT_RULES);
+
+  it('raises nothing for a complete invoice under the limit with a valid IBAN', async () => {
+    expect(await rules.evaluate(facts(invoiceFields()))).toEqual([]);
+  });
+
+  it('holds an invoice above the approval limit', async () => {
+    const findings = await rules.evaluate(facts(invoiceFields({ total: 48900 })));
+    expect(findings).toEqual([
+      {
+        ruleId: 'invoice-approval-limit',
+        reasonCode: 'AMOUNT_ABOVE_APPROVAL_LIMIT',
+        severity: 'hold',
+        message: 'The invoice total is above the approval limit of 10,000.',
+        fields: ['total'],
+      },
+    ]);
+  });
+
+  it('does not hold an invoice exactly at the limit', async () => {
+    expect(await rules.evaluate(facts(invoiceFields({ total: 10000 })))).toEqual([]);
+  });
+
+  it('rejects an invoice whose IBAN fails mod-97', async () => {
+    const findings = await rules.evaluate(facts(invoiceFields({ iban: BAD_IBAN })));
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ ruleId: 'iban-checksum', reasonCode: 'INVALID_IBAN', severity: 'reject', fields: ['iban'] });
+  });
+
+  it('does not fire the IBAN rule when no IBAN was extracted', async () => {
+    expect(await rules.evaluate(facts(invoiceFields({ iban: undefined })))).toEqual([]);
+  });
+
+  it('holds an invoice with no total as FIELD_MISSING (and no approval-limit finding)', async () => {
+    const findings = await rules.evaluate(facts(invoiceFields({ total: undefined })));
+    expect(findings.map((f) => [f.ruleId, f.reasonCode, f.severity])).toEqual([['invoice-total-missing', 'FIELD_MISSING', 'hold']]);
+  });
+
+  it('treats an empty string as missing', async () => {
+    const findings = await rules.evaluate(facts(invoiceFields({ invoice_number: '' })));
+    expect(findings.map((f) => f.ruleId)).toEqual(['invoice-number-missing']);
+  });
+
+  it('returns every finding that fires, sorted by rule id', async () => {
+    const findings = await rules.evaluate(facts({ total: 48900, iban: BAD_IBAN }));
+    expect(findings.map((f) => f.ruleId)).toEqual(['iban-checksum', 'invoice-approval-limit', 'invoice-number-missing']);
+  });
+
+  it('applies only the rules of the document class', async () => {
+    // An invoice-only rule must not fire for a receipt, and vice versa.
+    expect(await rules.evaluate(facts({ total: 48900, iban: BAD_IBAN }, 'receipt'))).toEqual([]);
+    expect(codes(await rules.evaluate(facts({}, 'receipt')))).toEqual(['FIELD_MISSING']);
+    expect((await rules.evaluate(facts({}, 'receipt')))[0]?.ruleId).toBe('receipt-total-missing');
+    // The IBAN rule also covers bank statements.
+    expect(codes(await rules.evaluate(facts({ iban: BAD_IBAN }, 'bank_statement')))).toEqual(['INVALID_IBAN']);
+    expect(await rules.evaluate(facts({}, 'letter'))).toEqual([]);
+  });
+
+  it('never puts field values into findings', async () => {
+    const findings = await rules.evaluate(facts({ total: 48917.53, iban: BAD_IBAN }));
+    expect(findings.length).toBeGreaterThan(0);
+    const serialized = JSON.stringify(findings);
+    expect(serialized).not.toContain(BAD_IBAN);
+    expect(serialized).not.toContain('DE89');
+    expect(serialized).not.toContain('48917');
+  });
+});
+
+describe('compileRules with custom rules', () => {
+  it('applies a rule with no classes to every class', async () => {
+    const rules = compileRules([rule({ id: 'any-class', conditions: { all: [{ fact: 'confidence', operator: 'lessThan', value: 0.95 }] } })]);
+    expect(codes(await rules.evaluate(facts({}, 'letter')))).toEqual(['CUSTOM']);
+    expect(codes(await rules.evaluate(facts({}, 'unclassified')))).toEqual(['CUSTOM']);
+  });
+
+  it('supports the matchesRegex operator, case-insensitively', async () => {
+    const rules = compileRules([
+      rule({ id: 'test-number', conditions: { all: [{ fact: 'fields', path: '$.invoice_number', operator: 'matchesRegex', value: '^test-' }] } }),
+    ]);
+    expect(codes(await rules.evaluate(facts({ invoice_number: 'TEST-001' })))).toEqual(['CUSTOM']);
+    expect(await rules.evaluate(facts({ invoice_number: 'INV-001' }))).toEqual([]);
+    expect(await rules.evaluate(facts({}))).toEqual([]);
+  });
+
+  it('supports missing: false (fires when present)', async () => {
+    const rules = compileRules([rule({ id: 'has-iban', conditions: { all: [{ fact: 'fields', path: '$.iban', operator: 'missing', value: false }] } })]);
+    expect(codes(await rules.evaluate(facts({ iban: VALID_IBAN })))).toEqual(['CUSTOM']);
+    expect(await rules.evaluate(facts({}))).toEqual([]);
+  });
+
+  it('turns a rule that throws at run time into a RULE_ERROR hold, never a pass', async () => {
+    const rules = compileRules([
+      rule({ id: 'broken-regex', classes: ['invoice'], conditions: { all: [{ fact: 'fields', path: '$.iban', operator: 'matchesRegex', value: '(' }] } }),
+    ]);
+    const findings = await rules.evaluate(facts({ iban: VALID_IBAN }));
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ reasonCode: 'RULE_ERROR', severity: 'hold', fields: [] });
+    // The error's class is named; the value that made it throw is not.
+    expect(findings[0]?.message).toContain('SyntaxError');
+    expect(JSON.stringify(findings)).not.toContain(VALID_IBAN);
+  });
+
+  it('rejects a malformed condition tree at compile time with the rule id', () => {
+    const compile = () => compileRules([rule({ id: 'no-root', conditions: {} })]);
+    expect(compile).toThrow(ConfigError);
+    expect(compile).toThrow(/rules\.0 \("no-root"\)/);
+  });
+
+  it('returns nothing when no rule applies to the class', async () => {
+    const rules = compileRules([rule({ id: 'invoice-only', classes: ['invoice'], conditions: { all: [{ fact: 'confidence', operator: 'greaterThanInclusive', value: 0 }] } })]);
+    expect(await rules.evaluate(facts({}, 'receipt'))).toEqual([]);
+    expect(codes(await rules.evaluate(facts({}, 'invoice')))).toEqual(['CUSTOM']);
+  });
+});
+
+describe('factsOf', () => {
+  it('flattens a field set into values with the class and confidence', () => {
+    const fieldSet: FieldSet = {
+      documentClass: 'invoice',
+      fields: {
+        total: { name: 'total', type: 'amount', value: 48900, confidence: 0.97 },
+        iban: { name: 'iban', type: 'iban', value: VALID_IBAN, confidence: 0.97 },
+      },
+    };
+    expect(factsOf(fieldSet, 0.8)).toEqual({ documentClass: 'invoice', confidence: 0.8, fields: { total: 48900, iban: VALID_IBAN } });
+  });
+
+  it('feeds the rules end to end', async () => {
+    const fieldSet: FieldSet = {
+      documentClass: 'invoice',
+      fields: {
+        invoice_number: { name: 'invoice_number', type: 'text', value: 'HFL-88213', confidence: 1 },
+        total: { name: 'total', type: 'amount', value: 48900, confidence: 1 },
+      },
+    };
+    expect(codes(await compileRules(DEFAULT_RULES).evaluate(factsOf(fieldSet, 1)))).toEqual(['AMOUNT_ABOVE_APPROVAL_LIMIT']);
+  });
+});
