@@ -33,7 +33,8 @@ export const DEFAULT_CLASSES: DocumentClassSpec[] = [
   },
 ];
 
-const AMOUNT = '(?<value>[0-9][0-9.,\' ]*[0-9])';
+/** 1,250.00 · 1.250,00 · 1 250,00 · 48900 · 9 — thousands groups of exactly three digits, so a following number is never swallowed. */
+const AMOUNT = "(?<value>\\d{1,3}(?:[.,' ]\\d{3})+(?:[.,]\\d{1,2})?(?!\\d)|\\d+(?:[.,]\\d{1,2})?(?!\\d))";
 
 export const DEFAULT_FIELDS: Record<string, FieldSpec[]> = {
   invoice: [

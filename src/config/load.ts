@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../domain/errors.js';
+import { compileRules } from '../domain/validate.js';
 import { DEFAULT_CLASSES, DEFAULT_FIELDS, DEFAULT_RULES } from './defaults.js';
 import { ConfigSchema, type Config } from './schema.js';
 
@@ -53,8 +54,10 @@ const canonical = (value: unknown): string =>
 const hash = (...parts: unknown[]): string => createHash('sha256').update(canonical(parts)).digest('hex').slice(0, 16);
 
 export const stepVersionsOf = (config: Config): StepVersions => {
-  const extract = hash('extract/1', config.limits, config.extract);
-  const classify = hash('classify/1', extract, config.classify);
+  // Worker counts and thresholds change how fast or how strictly, not what a step produces.
+  const { workers: _workers, ...ocr } = config.extract.ocr;
+  const extract = hash('extract/1', config.limits, { ...config.extract, ocr });
+  const classify = hash('classify/1', extract, config.classify.classes);
   const extractFields = hash('fields/1', classify, config.fields);
   const validate = hash('validate/1', extractFields, config.rules, config.classify.minConfidence);
   return { extract, classify, extractFields, validate };
@@ -99,6 +102,12 @@ export const parseConfig = (raw: unknown, source = 'built-in defaults'): LoadedC
       }
     }
   }
+  try {
+    compileRules(config.rules);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(`Invalid configuration in ${source}: ${err.message}.`);
+    throw err;
+  }
   return { config, source, version: configVersionOf(config), stepVersions: stepVersionsOf(config) };
 };
 
@@ -113,7 +122,8 @@ export interface LoadOptions {
 
 /**
  * Finds and loads the config: --config, else $DOCROUTE_CONFIG, else ./docroute.config.yaml, else the
- * built-in defaults. The data directory is resolved against the current directory.
+ * built-in defaults. A relative `dataDir` from a config file is resolved against that file's folder;
+ * --data-dir, $DOCROUTE_DATA_DIR and the default against the current directory.
  */
 export const loadConfig = (options: LoadOptions = {}): LoadedConfig => {
   const env = options.env ?? process.env;
@@ -142,6 +152,6 @@ export const loadConfig = (options: LoadOptions = {}): LoadedConfig => {
     loaded = parseConfig({});
   }
   const dataDir = options.dataDir ?? env['DOCROUTE_DATA_DIR'] ?? loaded.config.dataDir;
-  const base = loaded.source.startsWith('/') && !options.dataDir && !env['DOCROUTE_DATA_DIR'] ? path.dirname(loaded.source) : cwd;
+  const base = path.isAbsolute(loaded.source) && !options.dataDir && !env['DOCROUTE_DATA_DIR'] ? path.dirname(loaded.source) : cwd;
   return { ...loaded, config: { ...loaded.config, dataDir: path.resolve(base, dataDir) } };
 };

@@ -75,6 +75,7 @@ export const extractText = async (bytes: Uint8Array, deps: ExtractDeps, options:
     }
     return summarise(mediaType, pages, usedOcr ? deps.ocr.name : undefined);
   } finally {
-    await doc.close();
+    // A failing close must not mask the error that got us here (or fail a good extraction).
+    await doc.close().catch(() => undefined);
   }
 };

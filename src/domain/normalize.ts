@@ -44,9 +44,9 @@ export const parseDate = (raw: string): string | null => {
   const s = raw.trim();
   let m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(s);
   if (m) return iso(Number(m[1]), Number(m[2]), Number(m[3]));
-  m = /^(\d{1,2})[./-](\d{1,2})[./-](\d{2,4})$/.exec(s);
+  m = /^(\d{1,2})[./-](\d{1,2})[./-](\d{2}|\d{4})$/.exec(s);
   if (m) return iso(fullYear(Number(m[3])), Number(m[2]), Number(m[1]));
-  m = /^(\d{1,2})\s+([a-z]+)\.?\s+(\d{2,4})$/i.exec(s);
+  m = /^(\d{1,2})\s+([a-z]+)\.?\s+(\d{2}|\d{4})$/i.exec(s);
   if (m) {
     const month = MONTHS.indexOf((m[2] ?? '').slice(0, 3).toLowerCase()) + 1;
     if (month > 0) return iso(fullYear(Number(m[3])), month, Number(m[1]));

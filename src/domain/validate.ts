@@ -26,15 +26,64 @@ export interface CompiledRules {
   evaluate(facts: RulesFacts): Promise<Finding[]>;
 }
 
+/** json-rules-engine's own operators, plus ours. */
+const BUILTIN_OPERATORS = new Set([
+  'equal',
+  'notEqual',
+  'lessThan',
+  'lessThanInclusive',
+  'greaterThan',
+  'greaterThanInclusive',
+  'in',
+  'notIn',
+  'contains',
+  'doesNotContain',
+]);
+const KNOWN_FACTS = new Set(['documentClass', 'confidence', 'fields']);
+
+/** Walks a condition tree and reports the first problem as "path: what was expected". */
+const checkCondition = (node: unknown, where: string): string | null => {
+  if (typeof node !== 'object' || node === null || Array.isArray(node)) return `${where}: expected a condition object`;
+  const n = node as Record<string, unknown>;
+  for (const key of ['all', 'any'] as const) {
+    if (key in n) {
+      const list = n[key];
+      if (!Array.isArray(list) || list.length === 0) return `${where}.${key}: expected a non-empty list of conditions`;
+      for (const [i, child] of list.entries()) {
+        const problem = checkCondition(child, `${where}.${key}.${i}`);
+        if (problem) return problem;
+      }
+      return null;
+    }
+  }
+  if ('not' in n) return checkCondition(n['not'], `${where}.not`);
+  const { fact, operator, value } = n;
+  if (typeof fact !== 'string' || !KNOWN_FACTS.has(fact)) return `${where}.fact: expected one of ${[...KNOWN_FACTS].join(', ')}`;
+  if (typeof operator !== 'string' || !(BUILTIN_OPERATORS.has(operator) || operator in OPERATORS)) {
+    return `${where}.operator: unknown operator ${JSON.stringify(operator)}; expected one of ${[...BUILTIN_OPERATORS, ...Object.keys(OPERATORS)].join(', ')}`;
+  }
+  if (operator === 'matchesRegex') {
+    try {
+      new RegExp(String(value), 'iu');
+    } catch {
+      return `${where}.value: expected a valid regular expression`;
+    }
+  }
+  if (!('value' in n)) return `${where}.value: expected a value`;
+  return null;
+};
+
 /**
- * Compiles configured rules into one json-rules-engine instance. Bad rules fail here, at load, with
- * the rule id; a rule that throws at run time becomes a hold finding (never a silent pass).
+ * Compiles configured rules, one json-rules-engine instance per rule, so one rule cannot hide
+ * another's finding. Bad rules fail here, at load, with the rule id and the path; a rule that
+ * still throws at run time becomes a hold finding naming that rule (never a silent pass).
  */
 export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
-  const byId = new Map(rules.map((r) => [r.id, r]));
-  const engine = new Engine([], { allowUndefinedFacts: true });
-  for (const [name, fn] of Object.entries(OPERATORS)) engine.addOperator(name, fn);
-  for (const [i, rule] of rules.entries()) {
+  const compiled = rules.map((rule, i) => {
+    const problem = checkCondition(rule.conditions, `rules.${i}.conditions`);
+    if (problem) throw new ConfigError(`rule "${rule.id}": ${problem}`);
+    const engine = new Engine([], { allowUndefinedFacts: true });
+    for (const [name, fn] of Object.entries(OPERATORS)) engine.addOperator(name, fn);
     const props: RuleProperties = {
       name: rule.id,
       conditions: rule.conditions as unknown as TopLevelCondition,
@@ -43,19 +92,18 @@ export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
     try {
       engine.addRule(props);
     } catch (err) {
-      throw new ConfigError(`rules.${i} ("${rule.id}"): invalid conditions: ${(err as Error).message}`);
+      throw new ConfigError(`rule "${rule.id}": rules.${i}.conditions: ${err instanceof Error ? err.message : 'invalid'}`);
     }
-  }
+    return { rule, engine };
+  });
   return {
     evaluate: async (facts: RulesFacts): Promise<Finding[]> => {
-      const applicable = rules.filter((r) => r.classes.length === 0 || r.classes.includes(facts.documentClass));
-      if (applicable.length === 0) return [];
       const findings: Finding[] = [];
-      try {
-        const { events } = await engine.run({ ...facts, fields: { ...facts.fields } });
-        for (const event of events) {
-          const rule = byId.get(String(event.params?.['ruleId']));
-          if (!rule || !applicable.includes(rule)) continue;
+      for (const { rule, engine } of compiled) {
+        if (rule.classes.length > 0 && !rule.classes.includes(facts.documentClass)) continue;
+        try {
+          const { events } = await engine.run({ ...facts, fields: { ...facts.fields } });
+          if (events.length === 0) continue;
           findings.push({
             ruleId: rule.id,
             reasonCode: rule.reasonCode,
@@ -63,15 +111,15 @@ export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
             message: rule.message,
             fields: rule.fields,
           });
+        } catch (err) {
+          findings.push({
+            ruleId: rule.id,
+            reasonCode: 'RULE_ERROR',
+            severity: 'hold',
+            message: `Rule ${rule.id} failed to run (${err instanceof Error ? err.name : 'error'}); held for review.`,
+            fields: rule.fields,
+          });
         }
-      } catch (err) {
-        findings.push({
-          ruleId: '(engine)',
-          reasonCode: 'RULE_ERROR',
-          severity: 'hold',
-          message: `A rule failed to run (${err instanceof Error ? err.name : 'error'}); held for review.`,
-          fields: [],
-        });
       }
       return findings.sort((a, b) => a.ruleId.localeCompare(b.ruleId));
     },

@@ -26,19 +26,8 @@ const makeTextPdf = async (): Promise<Uint8Array> => {
   return doc.save();
 };
 
-/**
- * A PDF whose standard security handler wants a user password: the /U entry is not what the empty
- * password produces, so pdfjs cannot open it without one. pdf-lib cannot write encrypted files.
- */
-const makeEncryptedPdf = (): Uint8Array => {
-  const hex = (byte: number, length: number): string => byte.toString(16).padStart(2, '0').repeat(length);
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>',
-    '<< /Length 0 >>\nstream\n\nendstream',
-    `<< /Filter /Standard /V 1 /R 2 /Length 40 /P -4 /O <${hex(0x11, 32)}> /U <${hex(0x22, 32)}> >>`,
-  ];
+/** Writes a classic (uncompressed xref) PDF from object bodies numbered 1..n; object 1 is the catalog. */
+const writeRawPdf = (objects: readonly string[], trailerExtra = ''): Uint8Array => {
   let out = '%PDF-1.4\n';
   const offsets: number[] = [];
   objects.forEach((body, i) => {
@@ -48,11 +37,47 @@ const makeEncryptedPdf = (): Uint8Array => {
   const xref = out.length;
   out += `xref\n0 ${String(objects.length + 1)}\n0000000000 65535 f \n`;
   out += offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('');
-  const id = `<${hex(0xab, 16)}>`;
-  out += `trailer\n<< /Size ${String(objects.length + 1)} /Root 1 0 R /Encrypt 5 0 R /ID [${id} ${id}] >>\n`;
+  out += `trailer\n<< /Size ${String(objects.length + 1)} /Root 1 0 R ${trailerExtra}>>\n`;
   out += `startxref\n${String(xref)}\n%%EOF\n`;
   return new Uint8Array(Buffer.from(out, 'latin1'));
 };
+
+const stream = (content: string): string => `<< /Length ${String(content.length)} >>\nstream\n${content}\nendstream`;
+
+/**
+ * A PDF whose standard security handler wants a user password: the /U entry is not what the empty
+ * password produces, so pdfjs cannot open it without one. pdf-lib cannot write encrypted files.
+ */
+const makeEncryptedPdf = (): Uint8Array => {
+  const hex = (byte: number, length: number): string => byte.toString(16).padStart(2, '0').repeat(length);
+  const id = `<${hex(0xab, 16)}>`;
+  return writeRawPdf(
+    [
+      '<< /Type /Catalog /Pages 2 0 R >>',
+      '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>',
+      stream(''),
+      `<< /Filter /Standard /V 1 /R 2 /Length 40 /P -4 /O <${hex(0x11, 32)}> /U <${hex(0x22, 32)}> >>`,
+    ],
+    `/Encrypt 5 0 R /ID [${id} ${id}] `,
+  );
+};
+
+/**
+ * Japanese text in a non-embedded CID font with a predefined CMap (Shift-JIS, 90ms-RKSJ-H), as
+ * older Japanese producers write it. pdfjs can only map the codes with its packed CMap files.
+ */
+const makeCjkPdf = (): Uint8Array =>
+  writeRawPdf([
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>',
+    // 日本語 in Shift-JIS.
+    stream('BT /F1 24 Tf 72 700 Td <93FA967B8CEA> Tj ET'),
+    '<< /Type /Font /Subtype /Type0 /BaseFont /MS-Mincho /Encoding /90ms-RKSJ-H /DescendantFonts [6 0 R] >>',
+    '<< /Type /Font /Subtype /CIDFontType2 /BaseFont /MS-Mincho /CIDSystemInfo << /Registry (Adobe) /Ordering (Japan1) /Supplement 2 >> /FontDescriptor 7 0 R >>',
+    '<< /Type /FontDescriptor /FontName /MS-Mincho /Flags 4 /FontBBox [0 -141 1000 859] /ItalicAngle 0 /Ascent 859 /Descent -141 /CapHeight 700 /StemV 80 >>',
+  ]);
 
 /** A PDF with a wrong startxref: pdfjs recovers by indexing every object, and warns about it at its default verbosity. */
 const makeRecoverablePdf = async (): Promise<Uint8Array> => {
@@ -104,6 +129,15 @@ describe('createPdfjsPdfReader', () => {
       expect(second.width).toBe(792);
       expect(second.height).toBe(612);
       expect(second.text).toBe('Rotated page');
+    } finally {
+      await doc.close();
+    }
+  });
+
+  it('reads CJK text through a predefined CMap', async () => {
+    const doc = await reader.open(makeCjkPdf());
+    try {
+      expect((await doc.page(1)).text).toBe('日本語');
     } finally {
       await doc.close();
     }

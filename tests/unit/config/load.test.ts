@@ -86,7 +86,9 @@ describe('parseConfig', () => {
   it('changing a rule changes the version and the validate step only', () => {
     const base = parseConfig({});
     const rules = DEFAULT_RULES.map((r) =>
-      r.id === 'invoice-approval-limit' ? { ...r, conditions: { all: [{ fact: 'fields', path: '$.total', operator: 'greaterThan', value: 20000 }] } } : r,
+      r.id === 'invoice-approval-limit'
+        ? { ...r, conditions: { all: [{ fact: 'fields', path: '$.total', operator: 'greaterThan', value: 20000 }] } }
+        : r,
     );
     const changed = parseConfig({ rules });
     expect(changed.version).not.toBe(base.version);
@@ -124,9 +126,24 @@ describe('parseConfig', () => {
     ['a string for a number', { engine: { maxConcurrency: 'two' } }, 'engine.maxConcurrency', /expected number/],
     ['an unknown top-level key', { bogus: true }, '(top level)', /unknown key\(s\) "bogus"/],
     ['an unknown nested key', { extract: { ocr: { dpl: 300 } } }, 'extract.ocr', /unknown key\(s\) "dpl"/],
-    ['a bad regex in fields', { fields: { invoice: [{ name: 'total', type: 'amount', pattern: '(' }] } }, 'fields.invoice.0.pattern', /expected a valid regular expression/],
-    ['an unknown field type', { fields: { invoice: [{ name: 'total', type: 'money', pattern: 'x' }] } }, 'fields.invoice.0.type', /expected one of "text", "amount"/],
-    ['a rule for an unknown class', { rules: [customRule('r1', { classes: ['invoice', 'memo'] })] }, 'rules.0.classes', /unknown class "memo".*expected one of invoice, receipt/],
+    [
+      'a bad regex in fields',
+      { fields: { invoice: [{ name: 'total', type: 'amount', pattern: '(' }] } },
+      'fields.invoice.0.pattern',
+      /expected a valid regular expression/,
+    ],
+    [
+      'an unknown field type',
+      { fields: { invoice: [{ name: 'total', type: 'money', pattern: 'x' }] } },
+      'fields.invoice.0.type',
+      /expected one of "text", "amount"/,
+    ],
+    [
+      'a rule for an unknown class',
+      { rules: [customRule('r1', { classes: ['invoice', 'memo'] })] },
+      'rules.0.classes',
+      /unknown class "memo".*expected one of invoice, receipt/,
+    ],
     ['duplicate rule ids', { rules: [customRule('same'), customRule('same')] }, 'rules', /duplicate rule id "same"/],
     ['a badly formed rule id', { rules: [customRule('Bad Id')] }, 'rules.0.id', /expected a lowercase id/],
   ])('rejects %s with the path and what was expected', (_what, raw, where, expected) => {
@@ -144,7 +161,9 @@ describe('parseConfig', () => {
   });
 
   it('never echoes the offending value', () => {
-    const err = configError(() => parseConfig({ limits: { maxPages: 'SECRET-VALUE-123' }, notify: { webhook: { url: 'ftp://token-abc@example.com' } } }));
+    const err = configError(() =>
+      parseConfig({ limits: { maxPages: 'SECRET-VALUE-123' }, notify: { webhook: { url: 'ftp://token-abc@example.com' } } }),
+    );
     expect(err.message).toContain('limits.maxPages');
     expect(err.message).toContain('notify.webhook.url');
     expect(err.message).not.toContain('SECRET-VALUE-123');

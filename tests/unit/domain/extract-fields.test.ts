@@ -134,3 +134,16 @@ describe('extractFields with other classes and specs', () => {
     expect(values('note:   ', 'memo', specs)).toEqual({});
   });
 });
+
+describe('the default amount pattern', () => {
+  it.each([
+    ['Total Due: EUR 1,250.00 10 items', 1250],
+    ['Total: 9', 9],
+    ['Total Due: EUR 1.250,00', 1250],
+    ['Total Due: EUR 48,900.00', 48900],
+    ['Total Due: 1 250,50 EUR', 1250.5],
+    ['Total Due: 1250.00', 1250],
+  ])('reads %j as %d without swallowing the next number', (line, want) => {
+    expect(values(`INVOICE\nInvoice No: A-100\n${line}`, 'invoice')['total']).toBe(want);
+  });
+});

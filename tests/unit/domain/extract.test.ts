@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { MediaType } from '../../../src/domain/document.js';
-import { CorruptDocumentError, DependencyUnavailableError, DocumentTooLargeError, UnsupportedDocumentError } from '../../../src/domain/errors.js';
+import {
+  CorruptDocumentError,
+  DependencyUnavailableError,
+  DocumentTooLargeError,
+  UnsupportedDocumentError,
+} from '../../../src/domain/errors.js';
 import { extractText, type ExtractOptions } from '../../../src/domain/extract.js';
 import type { OcrEngine, OcrResult } from '../../../src/ports/ocr-engine.js';
 import type { PdfDocument, PdfPage, PdfReader } from '../../../src/ports/pdf-reader.js';

@@ -21,6 +21,22 @@ const finding = (severity: Finding['severity'], reasonCode: string, ruleId = rea
 const OPTIONS = { minConfidence: 0.5 };
 
 describe('decide', () => {
+  it('holds a tie between two classes even at a confidence that meets the threshold', () => {
+    const tie: Classification = {
+      documentClass: 'invoice',
+      confidence: 0.5,
+      classifier: 'keywords',
+      alternatives: [
+        { documentClass: 'invoice', score: 4 },
+        { documentClass: 'receipt', score: 4 },
+      ],
+    };
+    const d = decide(tie, [], OPTIONS);
+    expect(d.outcome).toBe('hold');
+    expect(d.reasons.map((r) => r.code)).toEqual(['AMBIGUOUS_CLASS']);
+    expect(d.reasons[0]?.message).toContain('receipt');
+  });
+
   it('passes a confidently classified document with no findings, with reasons', () => {
     const d = decide(classified('invoice', 0.9), [], OPTIONS);
     expect(d.outcome).toBe('pass');
@@ -34,7 +50,9 @@ describe('decide', () => {
     const f = finding('hold', 'AMOUNT_ABOVE_APPROVAL_LIMIT', 'invoice-approval-limit');
     const d = decide(classified(), [f], OPTIONS);
     expect(d.outcome).toBe('hold');
-    expect(d.reasons).toEqual([{ code: 'AMOUNT_ABOVE_APPROVAL_LIMIT', message: 'AMOUNT_ABOVE_APPROVAL_LIMIT message (rule invoice-approval-limit)' }]);
+    expect(d.reasons).toEqual([
+      { code: 'AMOUNT_ABOVE_APPROVAL_LIMIT', message: 'AMOUNT_ABOVE_APPROVAL_LIMIT message (rule invoice-approval-limit)' },
+    ]);
   });
 
   it('rejects on a reject finding even when there are holds, listing rejects first', () => {

@@ -66,7 +66,9 @@ describe('summarize', () => {
   });
 
   it('counts duplicates under their existing outcome as well', () => {
-    const summary = summarize(input([row('a', 'pass', { duplicate: true }), row('b', 'hold', { duplicate: true, reasonCode: 'FIELD_MISSING' }), row('c', 'pass')]));
+    const summary = summarize(
+      input([row('a', 'pass', { duplicate: true }), row('b', 'hold', { duplicate: true, reasonCode: 'FIELD_MISSING' }), row('c', 'pass')]),
+    );
     expect(summary.duplicates).toBe(2);
     expect(summary.pass).toBe(2);
     expect(summary.hold).toBe(1);

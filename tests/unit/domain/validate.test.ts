@@ -9,7 +9,12 @@ const VALID_IBAN = 'DE89370400440532013000';
 const BAD_IBAN = 'DE89370400440532013001';
 
 const invoiceFields = (overrides: Record<string, string | number | undefined> = {}): Record<string, string | number> => {
-  const fields: Record<string, string | number | undefined> = { invoice_number: 'INV-2026-0412', total: 1250, iban: VALID_IBAN, ...overrides };
+  const fields: Record<string, string | number | undefined> = {
+    invoice_number: 'INV-2026-0412',
+    total: 1250,
+    iban: VALID_IBAN,
+    ...overrides,
+  };
   return Object.fromEntries(Object.entries(fields).filter((e): e is [string, string | number] => e[1] !== undefined));
 };
 
@@ -98,14 +103,19 @@ describe('compileRules with the default rules', () => {
 
 describe('compileRules with custom rules', () => {
   it('applies a rule with no classes to every class', async () => {
-    const rules = compileRules([rule({ id: 'any-class', conditions: { all: [{ fact: 'confidence', operator: 'lessThan', value: 0.95 }] } })]);
+    const rules = compileRules([
+      rule({ id: 'any-class', conditions: { all: [{ fact: 'confidence', operator: 'lessThan', value: 0.95 }] } }),
+    ]);
     expect(codes(await rules.evaluate(facts({}, 'letter')))).toEqual(['CUSTOM']);
     expect(codes(await rules.evaluate(facts({}, 'unclassified')))).toEqual(['CUSTOM']);
   });
 
   it('supports the matchesRegex operator, case-insensitively', async () => {
     const rules = compileRules([
-      rule({ id: 'test-number', conditions: { all: [{ fact: 'fields', path: '$.invoice_number', operator: 'matchesRegex', value: '^test-' }] } }),
+      rule({
+        id: 'test-number',
+        conditions: { all: [{ fact: 'fields', path: '$.invoice_number', operator: 'matchesRegex', value: '^test-' }] },
+      }),
     ]);
     expect(codes(await rules.evaluate(facts({ invoice_number: 'TEST-001' })))).toEqual(['CUSTOM']);
     expect(await rules.evaluate(facts({ invoice_number: 'INV-001' }))).toEqual([]);
@@ -113,31 +123,59 @@ describe('compileRules with custom rules', () => {
   });
 
   it('supports missing: false (fires when present)', async () => {
-    const rules = compileRules([rule({ id: 'has-iban', conditions: { all: [{ fact: 'fields', path: '$.iban', operator: 'missing', value: false }] } })]);
+    const rules = compileRules([
+      rule({ id: 'has-iban', conditions: { all: [{ fact: 'fields', path: '$.iban', operator: 'missing', value: false }] } }),
+    ]);
     expect(codes(await rules.evaluate(facts({ iban: VALID_IBAN })))).toEqual(['CUSTOM']);
     expect(await rules.evaluate(facts({}))).toEqual([]);
   });
 
-  it('turns a rule that throws at run time into a RULE_ERROR hold, never a pass', async () => {
+  it('turns a rule that throws at run time into a RULE_ERROR hold naming the rule, without hiding other findings', async () => {
     const rules = compileRules([
-      rule({ id: 'broken-regex', classes: ['invoice'], conditions: { all: [{ fact: 'fields', path: '$.iban', operator: 'matchesRegex', value: '(' }] } }),
+      rule({
+        id: 'broken-path',
+        classes: ['invoice'],
+        // A JSONPath filter that throws when evaluated against the facts.
+        conditions: { all: [{ fact: 'fields', path: '$..[?(@.x.y.z())]', operator: 'equal', value: 1 }] },
+      }),
+      rule({
+        id: 'iban-check',
+        classes: ['invoice'],
+        outcome: 'reject',
+        reasonCode: 'INVALID_IBAN',
+        conditions: { all: [{ fact: 'fields', path: '$.iban', operator: 'validIban', value: false }] },
+      }),
     ]);
-    const findings = await rules.evaluate(facts({ iban: VALID_IBAN }));
-    expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatchObject({ reasonCode: 'RULE_ERROR', severity: 'hold', fields: [] });
-    // The error's class is named; the value that made it throw is not.
-    expect(findings[0]?.message).toContain('SyntaxError');
-    expect(JSON.stringify(findings)).not.toContain(VALID_IBAN);
+    const findings = await rules.evaluate(facts({ iban: 'DE89370400440532013001' }));
+    expect(findings.map((f) => [f.ruleId, f.reasonCode, f.severity])).toEqual([
+      ['broken-path', 'RULE_ERROR', 'hold'],
+      ['iban-check', 'INVALID_IBAN', 'reject'],
+    ]);
+    expect(findings[0]?.message).toContain('broken-path');
+    expect(JSON.stringify(findings)).not.toContain('DE89370400440532013001');
   });
 
-  it('rejects a malformed condition tree at compile time with the rule id', () => {
-    const compile = () => compileRules([rule({ id: 'no-root', conditions: {} })]);
-    expect(compile).toThrow(ConfigError);
-    expect(compile).toThrow(/rules\.0 \("no-root"\)/);
+  it('rejects bad rules at compile time with the rule id and the path', () => {
+    const noRoot = () => compileRules([rule({ id: 'no-root', conditions: {} })]);
+    expect(noRoot).toThrow(ConfigError);
+    expect(noRoot).toThrow(/rule "no-root": rules\.0\.conditions/);
+    const badOp = () => compileRules([rule({ id: 'bad-op', conditions: { all: [{ fact: 'fields', path: '$.total', operator: 'nope', value: 1 }] } })]);
+    expect(badOp).toThrow(/rule "bad-op": rules\.0\.conditions\.all\.0\.operator: unknown operator "nope"/);
+    const badRegex = () =>
+      compileRules([rule({ id: 'bad-regex', conditions: { all: [{ fact: 'fields', path: '$.iban', operator: 'matchesRegex', value: '(' }] } })]);
+    expect(badRegex).toThrow(/rules\.0\.conditions\.all\.0\.value: expected a valid regular expression/);
+    const badFact = () => compileRules([rule({ id: 'bad-fact', conditions: { any: [{ fact: 'feilds', operator: 'equal', value: 1 }] } })]);
+    expect(badFact).toThrow(/rules\.0\.conditions\.any\.0\.fact/);
   });
 
   it('returns nothing when no rule applies to the class', async () => {
-    const rules = compileRules([rule({ id: 'invoice-only', classes: ['invoice'], conditions: { all: [{ fact: 'confidence', operator: 'greaterThanInclusive', value: 0 }] } })]);
+    const rules = compileRules([
+      rule({
+        id: 'invoice-only',
+        classes: ['invoice'],
+        conditions: { all: [{ fact: 'confidence', operator: 'greaterThanInclusive', value: 0 }] },
+      }),
+    ]);
     expect(await rules.evaluate(facts({}, 'receipt'))).toEqual([]);
     expect(codes(await rules.evaluate(facts({}, 'invoice')))).toEqual(['CUSTOM']);
   });

@@ -1,0 +1,126 @@
+import type { DocumentId, FinalOutcome, Outcome, RouteResult } from '../../domain/document.js';
+import { ArtifactMissingError } from '../../domain/errors.js';
+import type { AuditLog, AuditRecord, StoredAuditRecord } from '../../ports/audit-log.js';
+import type { CheckpointKey, Checkpoints } from '../../ports/checkpoints.js';
+import type { BatchOutcomeRecord, DocumentRecord, Ledger, RouteRecord } from '../../ports/ledger.js';
+import type { ObjectStore } from '../../ports/object-store.js';
+import type { RouteSink } from '../../ports/route-sink.js';
+
+/**
+ * In-memory adapters for every storage port: unit tests and benchmarks use them as the reference
+ * the durable adapters are compared against. Same contracts, no durability.
+ */
+export class MemoryStore implements Checkpoints, AuditLog, Ledger {
+  private readonly checkpoints = new Map<string, string>();
+  private readonly audit: StoredAuditRecord[] = [];
+  private readonly entered = new Map<string, number>();
+  private readonly documents = new Map<DocumentId, DocumentRecord>();
+  private readonly routes = new Map<DocumentId, RouteRecord>();
+  private readonly batches = new Map<string, Map<DocumentId, BatchOutcomeRecord>>();
+
+  private static key(k: CheckpointKey): string {
+    return `${k.documentId}\u0000${k.step}\u0000${k.configVersion}`;
+  }
+
+  get<T>(key: CheckpointKey): Promise<T | undefined> {
+    const v = this.checkpoints.get(MemoryStore.key(key));
+    return Promise.resolve(v === undefined ? undefined : (JSON.parse(v) as T));
+  }
+
+  put(key: CheckpointKey, value: unknown): Promise<void> {
+    const k = MemoryStore.key(key);
+    if (!this.checkpoints.has(k)) this.checkpoints.set(k, JSON.stringify(value));
+    return Promise.resolve();
+  }
+
+  append(record: AuditRecord): Promise<void> {
+    this.audit.push({ ...record, seq: this.audit.length + 1 });
+    if (record.event === 'entered') {
+      const k = `${record.executionId}\u0000${record.documentId ?? ''}\u0000${record.step}`;
+      this.entered.set(k, (this.entered.get(k) ?? 0) + 1);
+    }
+    return Promise.resolve();
+  }
+
+  attempts(executionId: string, documentId: DocumentId, step: string): Promise<number> {
+    return Promise.resolve(this.entered.get(`${executionId}\u0000${documentId}\u0000${step}`) ?? 0);
+  }
+
+  timeline(documentId: DocumentId): Promise<StoredAuditRecord[]> {
+    return Promise.resolve(this.audit.filter((r) => r.documentId === documentId));
+  }
+
+  registerDocument(doc: DocumentRecord): Promise<void> {
+    if (!this.documents.has(doc.documentId)) this.documents.set(doc.documentId, doc);
+    return Promise.resolve();
+  }
+
+  getDocument(documentId: DocumentId): Promise<DocumentRecord | null> {
+    return Promise.resolve(this.documents.get(documentId) ?? null);
+  }
+
+  private batch(batchId: string): Map<DocumentId, BatchOutcomeRecord> {
+    let b = this.batches.get(batchId);
+    if (!b) this.batches.set(batchId, (b = new Map()));
+    return b;
+  }
+
+  addToBatch(batchId: string, docs: readonly { documentId: DocumentId; name: string }[]): Promise<void> {
+    const b = this.batch(batchId);
+    for (const d of docs) {
+      if (!b.has(d.documentId)) b.set(d.documentId, { documentId: d.documentId, name: d.name, outcome: null, duplicate: false, errorName: null, reasonCode: null });
+    }
+    return Promise.resolve();
+  }
+
+  getRoute(documentId: DocumentId): Promise<RouteRecord | null> {
+    return Promise.resolve(this.routes.get(documentId) ?? null);
+  }
+
+  recordRoute(route: RouteRecord, audit: AuditRecord): Promise<{ first: boolean; record: RouteRecord }> {
+    const existing = this.routes.get(route.documentId);
+    if (existing) return Promise.resolve({ first: false, record: existing });
+    this.routes.set(route.documentId, route);
+    this.audit.push({ ...audit, seq: this.audit.length + 1 });
+    return Promise.resolve({ first: true, record: route });
+  }
+
+  recordOutcome(
+    batchId: string,
+    documentId: DocumentId,
+    outcome: FinalOutcome,
+    detail: { duplicate: boolean; errorName?: string | undefined; reasonCode?: string | undefined },
+  ): Promise<void> {
+    const b = this.batch(batchId);
+    const name = b.get(documentId)?.name ?? this.documents.get(documentId)?.name ?? '';
+    b.set(documentId, { documentId, name, outcome, duplicate: detail.duplicate, errorName: detail.errorName ?? null, reasonCode: detail.reasonCode ?? null });
+    return Promise.resolve();
+  }
+
+  batchOutcomes(batchId: string): Promise<BatchOutcomeRecord[]> {
+    return Promise.resolve([...this.batch(batchId).values()]);
+  }
+}
+
+export class MemoryObjectStore implements ObjectStore {
+  readonly objects = new Map<DocumentId, Uint8Array>();
+
+  get(documentId: DocumentId): Promise<Uint8Array> {
+    const v = this.objects.get(documentId);
+    return v ? Promise.resolve(v) : Promise.reject(new ArtifactMissingError('original not found'));
+  }
+
+  size(documentId: DocumentId): Promise<number | null> {
+    return Promise.resolve(this.objects.get(documentId)?.length ?? null);
+  }
+}
+
+export class MemoryRouteSink implements RouteSink {
+  readonly delivered = new Map<string, RouteResult>();
+
+  deliver(outcome: Outcome, result: RouteResult): Promise<{ location: string }> {
+    const location = `memory://${outcome}/${result.documentId}`;
+    this.delivered.set(location, result);
+    return Promise.resolve({ location });
+  }
+}
