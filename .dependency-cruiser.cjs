@@ -10,7 +10,16 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/domain' },
       to: {
-        path: ['^src/adapters', '^src/orchestration', '^src/entrypoints', '@aws-sdk', 'better-sqlite3', 'tesseract\\.js', 'pdfjs-dist', '@napi-rs/canvas'],
+        path: [
+          '^src/adapters',
+          '^src/orchestration',
+          '^src/entrypoints',
+          '@aws-sdk',
+          'better-sqlite3',
+          'tesseract\\.js',
+          'pdfjs-dist',
+          '@napi-rs/canvas',
+        ],
       },
     },
     {

@@ -23,7 +23,7 @@ import { createKeywordClassifier } from '../src/adapters/local/keyword-classifie
 import { SqliteStore } from '../src/adapters/local/sqlite-store.js';
 import { parseConfig } from '../src/config/load.js';
 import { compileRules } from '../src/domain/validate.js';
-import { buildDefinition, localResource, TASK_NAMES, type TaskName } from '../src/orchestration/definition.js';
+import { buildDefinition, localResource, type TaskName } from '../src/orchestration/definition.js';
 import { createLocalEngine } from '../src/orchestration/local/engine.js';
 import { createTaskHandlers, type TaskDeps } from '../src/orchestration/tasks.js';
 import type { PdfReader } from '../src/ports/pdf-reader.js';
@@ -114,9 +114,14 @@ const viaLoop = async (store: Store, tag: string): Promise<number> => {
     const state: Record<string, unknown> = { batchId, executionId: `x-${tag}`, document: d };
     for (const task of HAPPY_PATH) {
       const result = await handlers[task]({ task, state });
-      const slot = { Ingest: 'ingest', Extract: 'extract', Classify: 'classify', ExtractFields: 'fields', Validate: 'validate', RoutePass: 'route' }[
-        task as string
-      ];
+      const slot = {
+        Ingest: 'ingest',
+        Extract: 'extract',
+        Classify: 'classify',
+        ExtractFields: 'fields',
+        Validate: 'validate',
+        RoutePass: 'route',
+      }[task as string];
       if (slot) state[slot] = result;
     }
   }
@@ -192,5 +197,4 @@ const main = async (): Promise<void> => {
   }
 };
 
-void TASK_NAMES;
 await main();

@@ -28,7 +28,16 @@ export const DEFAULT_CLASSES: DocumentClassSpec[] = [
   {
     name: 'bank_statement',
     description: 'A periodic account statement from a bank.',
-    keywords: ['statement', 'account statement', 'opening balance', 'closing balance', 'account number', 'sort code', 'transactions', 'balance'],
+    keywords: [
+      'statement',
+      'account statement',
+      'opening balance',
+      'closing balance',
+      'account number',
+      'sort code',
+      'transactions',
+      'balance',
+    ],
     patterns: ['\\b(?:opening|closing)\\s+balance\\b', '\\bstatement\\s+period\\b'],
   },
 ];
@@ -38,9 +47,21 @@ const AMOUNT = "(?<value>\\d{1,3}(?:[.,' ]\\d{3})+(?:[.,]\\d{1,2})?(?!\\d)|\\d+(
 
 export const DEFAULT_FIELDS: Record<string, FieldSpec[]> = {
   invoice: [
-    { name: 'invoice_number', type: 'text', pattern: '\\binvoice[ \\t]*(?:no\\b\\.?|number\\b|#)\\s*[:#]?\\s*(?<value>[A-Z0-9][A-Z0-9/_-]{2,})' },
-    { name: 'date', type: 'date', pattern: 'invoice\\s+date\\s*:?\\s*(?<value>\\d{4}-\\d{2}-\\d{2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}|\\d{1,2}\\s+[a-z]+\\s+\\d{4})' },
-    { name: 'due_date', type: 'date', pattern: 'due\\s+date\\s*:?\\s*(?<value>\\d{4}-\\d{2}-\\d{2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}|\\d{1,2}\\s+[a-z]+\\s+\\d{4})' },
+    {
+      name: 'invoice_number',
+      type: 'text',
+      pattern: '\\binvoice[ \\t]*(?:no\\b\\.?|number\\b|#)\\s*[:#]?\\s*(?<value>[A-Z0-9][A-Z0-9/_-]{2,})',
+    },
+    {
+      name: 'date',
+      type: 'date',
+      pattern: 'invoice\\s+date\\s*:?\\s*(?<value>\\d{4}-\\d{2}-\\d{2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}|\\d{1,2}\\s+[a-z]+\\s+\\d{4})',
+    },
+    {
+      name: 'due_date',
+      type: 'date',
+      pattern: 'due\\s+date\\s*:?\\s*(?<value>\\d{4}-\\d{2}-\\d{2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}|\\d{1,2}\\s+[a-z]+\\s+\\d{4})',
+    },
     { name: 'total', type: 'amount', pattern: `\\btotal(?:\\s+due)?\\s*:?\\s*(?:EUR|USD|GBP|CHF|[€$£])?\\s*${AMOUNT}` },
     { name: 'currency', type: 'text', pattern: '\\btotal(?:\\s+due)?\\s*:?\\s*(?<value>EUR|USD|GBP|CHF)' },
     { name: 'iban', type: 'iban', pattern: '\\biban\\s*:?\\s*(?<value>[A-Z]{2}\\d{2}(?:\\s?[A-Z0-9]{4}){2,7}(?:\\s?[A-Z0-9]{1,3})?)' },
@@ -49,9 +70,7 @@ export const DEFAULT_FIELDS: Record<string, FieldSpec[]> = {
     { name: 'total', type: 'amount', pattern: `^\\s*total\\s*:?\\s*(?:EUR|USD|GBP|[€$£])?\\s*${AMOUNT}` },
     { name: 'date', type: 'date', pattern: '\\bdate\\s*:?\\s*(?<value>\\d{4}-\\d{2}-\\d{2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4})' },
   ],
-  letter: [
-    { name: 'salutation', type: 'text', pattern: '^\\s*dear\\s+(?<value>[^,\\n]{2,60})' },
-  ],
+  letter: [{ name: 'salutation', type: 'text', pattern: '^\\s*dear\\s+(?<value>[^,\\n]{2,60})' }],
   bank_statement: [
     { name: 'closing_balance', type: 'amount', pattern: `closing\\s+balance\\s*:?\\s*(?:EUR|USD|GBP|[€$£])?\\s*${AMOUNT}` },
     { name: 'iban', type: 'iban', pattern: '\\biban\\s*:?\\s*(?<value>[A-Z]{2}\\d{2}(?:\\s?[A-Z0-9]{4}){2,7}(?:\\s?[A-Z0-9]{1,3})?)' },

@@ -1,7 +1,6 @@
 /** The few environment switches the CLI honours (config itself comes from load.ts). */
-export const interactiveStderr = (): boolean => Boolean(process.stderr.isTTY) && !process.env['CI'] && !process.env['NO_PROGRESS'];
+export const interactiveStderr = (): boolean => process.stderr.isTTY && !process.env['CI'] && !process.env['NO_PROGRESS'];
 
-export const colourEnabled = (stream: NodeJS.WriteStream): boolean =>
-  Boolean(stream.isTTY) && process.env['NO_COLOR'] === undefined;
+export const colourEnabled = (stream: NodeJS.WriteStream): boolean => stream.isTTY && process.env['NO_COLOR'] === undefined;
 
 export const debugEnabled = (): boolean => Boolean(process.env['DOCROUTE_DEBUG']);

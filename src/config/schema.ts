@@ -14,7 +14,7 @@ const regexString = z.string().refine(
       return false;
     }
   },
-  { message: 'expected a valid regular expression' },
+  { error: 'expected a valid regular expression' },
 );
 
 const ruleId = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'expected a lowercase id like "invoice-total-missing"');
@@ -76,7 +76,11 @@ export const ConfigSchema = z
     dataDir: z.string().min(1).default('./.docroute'),
     limits: z
       .object({
-        maxFileBytes: z.number().int().positive().default(50 * 1024 * 1024),
+        maxFileBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(50 * 1024 * 1024),
         maxPages: z.number().int().positive().default(200),
       })
       .strict()

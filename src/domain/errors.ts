@@ -36,14 +36,7 @@ export class StepTimeoutError extends PipelineError {
 
 /** Why a document cannot be processed. Stable codes: users match on them. */
 export type DocumentReasonCode =
-  | 'UNSUPPORTED_TYPE'
-  | 'EMPTY_FILE'
-  | 'CORRUPT_PDF'
-  | 'CORRUPT_IMAGE'
-  | 'ENCRYPTED_PDF'
-  | 'TOO_LARGE'
-  | 'TOO_MANY_PAGES'
-  | 'NO_TEXT';
+  'UNSUPPORTED_TYPE' | 'EMPTY_FILE' | 'CORRUPT_PDF' | 'CORRUPT_IMAGE' | 'ENCRYPTED_PDF' | 'TOO_LARGE' | 'TOO_MANY_PAGES' | 'NO_TEXT';
 
 /**
  * The document itself is unusable. Terminal: retrying cannot help. The state machine routes the
@@ -69,6 +62,7 @@ export class UnsupportedDocumentError extends DocumentError {
 
 export class CorruptDocumentError extends DocumentError {
   override readonly name = 'CorruptDocumentError' as const;
+  // eslint-disable-next-line @typescript-eslint/no-useless-constructor -- narrows the reason codes this class may carry
   constructor(message: string, reasonCode: 'CORRUPT_PDF' | 'CORRUPT_IMAGE' | 'ENCRYPTED_PDF') {
     super(message, reasonCode);
   }

@@ -23,7 +23,11 @@ const normalise = (type: FieldSpec['type'], raw: string): FieldValue | null => {
  * Regex fields from config, per document class. The first match that normalises wins; a field
  * that is absent or does not normalise is simply missing (rules decide what missing means).
  */
-export const extractFields = (extraction: Extraction, documentClass: string, specs: Readonly<Record<string, readonly FieldSpec[]>>): FieldSet => {
+export const extractFields = (
+  extraction: Extraction,
+  documentClass: string,
+  specs: Readonly<Record<string, readonly FieldSpec[]>>,
+): FieldSet => {
   const fields: Record<string, ExtractedField> = {};
   for (const spec of specs[documentClass] ?? []) {
     const re = new RegExp(spec.pattern, 'gimu');

@@ -24,8 +24,7 @@ const meaningfulChars = (text: string): number => text.replace(/\s+/g, '').lengt
 
 const summarise = (mediaType: MediaType, pages: PageText[], ocrEngine: string | undefined): Extraction => {
   const totalChars = pages.reduce((n, p) => n + p.text.length, 0);
-  const confidence =
-    totalChars === 0 ? 0 : pages.reduce((sum, p) => sum + p.confidence * p.text.length, 0) / totalChars;
+  const confidence = totalChars === 0 ? 0 : pages.reduce((sum, p) => sum + p.confidence * p.text.length, 0) / totalChars;
   return {
     mediaType,
     pages,
@@ -52,7 +51,11 @@ export const extractText = async (bytes: Uint8Array, deps: ExtractDeps, options:
       throw new UnsupportedDocumentError(`${mediaType} is not supported yet (expected PDF, PNG or JPEG)`);
     }
     const r = await deps.ocr.recognize(bytes, mediaType);
-    return summarise(mediaType, [{ page: 1, method: 'ocr', text: r.text, confidence: r.confidence, width: r.width, height: r.height }], deps.ocr.name);
+    return summarise(
+      mediaType,
+      [{ page: 1, method: 'ocr', text: r.text, confidence: r.confidence, width: r.width, height: r.height }],
+      deps.ocr.name,
+    );
   }
 
   const doc = await deps.pdf.open(bytes);

@@ -20,10 +20,7 @@ export const decide = (classification: Classification, findings: readonly Findin
   for (const f of holds) reasons.push({ code: f.reasonCode, message: `${f.message} (rule ${f.ruleId})` });
   if (classification.documentClass === UNCLASSIFIED) {
     reasons.push({ code: 'UNCLASSIFIED', message: `No document class matched (classifier ${classification.classifier}).` });
-  } else if (
-    classification.alternatives.length > 1 &&
-    classification.alternatives[0]?.score === classification.alternatives[1]?.score
-  ) {
+  } else if (classification.alternatives.length > 1 && classification.alternatives[0]?.score === classification.alternatives[1]?.score) {
     reasons.push({
       code: 'AMBIGUOUS_CLASS',
       message: `${classification.classifier} could not choose between ${classification.alternatives[0]?.documentClass ?? ''} and ${classification.alternatives[1]?.documentClass ?? ''} (tied).`,

@@ -65,7 +65,11 @@ export interface Runtime {
    * Runs the given files as a new batch. Documents in `exclude` (say, those of a batch just
    * resumed) are left out; returns null when nothing is left to run.
    */
-  runFiles(files: readonly InboxFile[], source: string, options?: { skipped?: readonly SkippedFile[]; exclude?: ReadonlySet<string> }): Promise<BatchRun | null>;
+  runFiles(
+    files: readonly InboxFile[],
+    source: string,
+    options?: { skipped?: readonly SkippedFile[]; exclude?: ReadonlySet<string> },
+  ): Promise<BatchRun | null>;
   resumeInterrupted(): Promise<BatchRun[]>;
   close(): Promise<void>;
 }
@@ -156,7 +160,7 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
         { batchId, documents },
         { executionId, ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}) },
       )) as { summary: BatchSummary; notify: { delivered?: string[]; Error?: string; Cause?: string } };
-      const notifyError = output.notify.Error ? `${output.notify.Error}: ${String(output.notify.Cause ?? '')}` : null;
+      const notifyError = output.notify.Error ? `${output.notify.Error}: ${output.notify.Cause ?? ''}` : null;
       store.finishBatch(batchId, 'completed', output.summary.completedAt, output.summary);
       return { ...base, summary: output.summary, notifyError, error: null };
     } catch (err) {
@@ -165,7 +169,12 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
       const original = err instanceof ReconciliationError ? err : e;
       const missing = original instanceof ReconciliationError ? original.missing : undefined;
       store.finishBatch(batchId, 'failed', new Date().toISOString(), { error: original.name, message: original.message });
-      return { ...base, summary: null, notifyError: null, error: { name: original.name, message: original.message, ...(missing ? { missing } : {}) } };
+      return {
+        ...base,
+        summary: null,
+        notifyError: null,
+        error: { name: original.name, message: original.message, ...(missing ? { missing } : {}) },
+      };
     }
   };
 
@@ -176,7 +185,9 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
       const executionId = newId('x', new Date());
       if (!store.claimBatch(b.batchId, b.ownerPid, process.pid, executionId)) continue;
       const documents = store.batchInput(b.batchId);
-      runs.push(await execute(b.batchId, executionId, documents, { resumed: true, files: documents.length, sameBytesInBatch: 0, skipped: [] }));
+      runs.push(
+        await execute(b.batchId, executionId, documents, { resumed: true, files: documents.length, sameBytesInBatch: 0, skipped: [] }),
+      );
     }
     return runs;
   };
@@ -212,7 +223,15 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
         documents.push({ documentId: ingested.documentId, name: f.name, size: ingested.size });
       }
       if (documents.length === 0 && exclude && exclude.size > 0 && unreadable.length === 0 && skipped.length === 0) return null;
-      store.createBatch({ batchId, executionId, source, createdAt: now.toISOString(), ownerPid: process.pid, configVersion: loaded.version, documents });
+      store.createBatch({
+        batchId,
+        executionId,
+        source,
+        createdAt: now.toISOString(),
+        ownerPid: process.pid,
+        configVersion: loaded.version,
+        documents,
+      });
       await store.append({
         at: now.toISOString(),
         executionId,
@@ -224,7 +243,16 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
         note: `${documents.length} document(s) from ${files.length} file(s)`,
       });
       for (const d of documents) {
-        await store.append({ at: now.toISOString(), executionId, batchId, documentId: d.documentId, step: 'Receive', attempt: 1, event: 'received', note: `size ${d.size}` });
+        await store.append({
+          at: now.toISOString(),
+          executionId,
+          batchId,
+          documentId: d.documentId,
+          step: 'Receive',
+          attempt: 1,
+          event: 'received',
+          note: `size ${d.size}`,
+        });
       }
       return execute(
         batchId,

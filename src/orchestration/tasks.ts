@@ -3,13 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { StepVersions } from '../config/load.js';
 import type { Classification, Decision, Extraction, FieldSet, FinalOutcome, Outcome, RouteResult } from '../domain/document.js';
 import { DOCUMENT_ID_PATTERN } from '../domain/document.js';
-import {
-  ArtifactMissingError,
-  InvalidStepInputError,
-  PipelineError,
-  reasonCodeForError,
-  toPipelineError,
-} from '../domain/errors.js';
+import { ArtifactMissingError, InvalidStepInputError, PipelineError, reasonCodeForError, toPipelineError } from '../domain/errors.js';
 import { extractText } from '../domain/extract.js';
 import { extractFields } from '../domain/extract-fields.js';
 import { decide } from '../domain/route.js';
@@ -125,7 +119,14 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         const key = { documentId: item.document.documentId, step: task, configVersion: checkpoint.version };
         const cached = await checkpoints.get<R>(key);
         if (cached !== undefined) {
-          await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'succeeded', durationMs: ms(started), note: 'from checkpoint' });
+          await audit.append({
+            ...base,
+            at: clock.now().toISOString(),
+            attempt,
+            event: 'succeeded',
+            durationMs: ms(started),
+            note: 'from checkpoint',
+          });
           return checkpoint.summarise(cached);
         }
         const { result, summary } = await run();
@@ -413,7 +414,12 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         reasons: decision.reasons,
         configVersion: deps.configVersion,
       };
-      const summary = await deliver(item, outcome, result, decision.reasons.map((r) => r.code));
+      const summary = await deliver(
+        item,
+        outcome,
+        result,
+        decision.reasons.map((r) => r.code),
+      );
       return { result: summary, summary };
     });
   }

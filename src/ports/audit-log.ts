@@ -1,15 +1,7 @@
 import type { DocumentId, FinalOutcome } from '../domain/document.js';
 
 export type AuditEventType =
-  | 'received'
-  | 'entered'
-  | 'succeeded'
-  | 'retried'
-  | 'failed'
-  | 'routed'
-  | 'duplicate'
-  | 'batch-started'
-  | 'batch-completed';
+  'received' | 'entered' | 'succeeded' | 'retried' | 'failed' | 'routed' | 'duplicate' | 'batch-started' | 'batch-completed';
 
 /**
  * One state transition. Never carries document text, field values or file contents: only ids,

@@ -44,7 +44,9 @@ describe('docroute demo', () => {
     }
     for (const route of ['pass', 'hold', 'reject']) {
       const entries = readdirSync(path.join(data, route));
-      expect(entries.filter((e) => e.endsWith('.json')).length).toBe(Object.values(EXPECTED).filter((w) => w.route === route.toUpperCase()).length);
+      expect(entries.filter((e) => e.endsWith('.json')).length).toBe(
+        Object.values(EXPECTED).filter((w) => w.route === route.toUpperCase()).length,
+      );
     }
     // The corrupt original is kept, byte for byte, in the object store.
     const reject = readdirSync(path.join(data, 'reject')).find((e) => e.endsWith('corrupt-statement.pdf'));
@@ -114,7 +116,10 @@ describe('docroute demo', () => {
     expect(routes.n).toBe(6);
     expect(['pass', 'hold', 'reject'].map((r) => readdirSync(path.join(data, r)).sort().join(','))).toEqual(filesBefore);
 
-    const batches = JSON.parse(cli(['batches', '--data-dir', data, '--json']).stdout) as { status: string; counts: { duplicates: number } }[];
+    const batches = JSON.parse(cli(['batches', '--data-dir', data, '--json']).stdout) as {
+      status: string;
+      counts: { duplicates: number };
+    }[];
     expect(batches).toHaveLength(2);
     expect(batches.map((b) => b.counts.duplicates)).toEqual([6, 0]);
   });

@@ -45,15 +45,15 @@ const snapshot = (data: string): Record<string, string> => {
 const runAndKill = async (inbox: string, data: string, killAfter: number): Promise<{ routedAtKill: number; exited: boolean }> => {
   const child = cliAsync(['run', inbox, '--data-dir', data]);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let done = false;
-  void exited.then(() => (done = true));
+  const state = { done: false };
+  void exited.then(() => (state.done = true));
   const db = path.join(data, 'docroute.db');
   const deadline = Date.now() + 60_000;
-  while (!done && Date.now() < deadline) {
+  while (!state.done && Date.now() < deadline) {
     if (countRoutes(db) >= killAfter) break;
     await new Promise((r) => setTimeout(r, 3));
   }
-  const wasRunning = !done;
+  const wasRunning = !state.done;
   child.kill('SIGKILL');
   await exited;
   return { routedAtKill: countRoutes(db), exited: !wasRunning };

@@ -141,10 +141,9 @@ describe('Retry and Catch generated from the error taxonomy', () => {
     });
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
     const port = (server.address() as AddressInfo).port;
-    const { runtime, files, dir } = await setup(scriptedOcr(ok), {
+    const { runtime, files } = await setup(scriptedOcr(ok), {
       notify: { webhook: { url: `http://127.0.0.1:${port}/hook` }, file: path.join(tempDir('notify'), 'summary.json') },
     });
-    void dir;
     const run = (await runtime.runFiles(files, 'test'))!;
 
     expect(run.notifyError).toBeNull();

@@ -114,6 +114,13 @@ describe('createPdfjsPdfReader', () => {
     vi.restoreAllMocks();
   });
 
+  it('loads pdfjs on the first open, not on import', async () => {
+    // pdfjs installs a DOMMatrix polyfill when it loads: its absence shows the import was deferred.
+    expect(globalThis).not.toHaveProperty('DOMMatrix');
+    await (await reader.open(textPdf)).close();
+    expect(globalThis).toHaveProperty('DOMMatrix');
+  });
+
   it('reads the text layer as lines, with page count and sizes', async () => {
     const doc = await reader.open(textPdf);
     try {

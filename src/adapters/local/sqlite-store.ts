@@ -242,8 +242,17 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
       ),
       batchDocs: db.prepare<
         [string],
-        { document_id: string; name: string; outcome: FinalOutcome | null; duplicate: number; error_name: string | null; reason_code: string | null }
-      >('SELECT document_id, name, outcome, duplicate, error_name, reason_code FROM batch_documents WHERE batch_id = ? ORDER BY position, document_id'),
+        {
+          document_id: string;
+          name: string;
+          outcome: FinalOutcome | null;
+          duplicate: number;
+          error_name: string | null;
+          reason_code: string | null;
+        }
+      >(
+        'SELECT document_id, name, outcome, duplicate, error_name, reason_code FROM batch_documents WHERE batch_id = ? ORDER BY position, document_id',
+      ),
       batchMembership: db.prepare<[string], { batch_id: string; outcome: FinalOutcome | null; duplicate: number }>(
         `SELECT bd.batch_id, bd.outcome, bd.duplicate FROM batch_documents bd JOIN batches b ON b.batch_id = bd.batch_id
          WHERE bd.document_id = ? ORDER BY b.created_at`,
@@ -253,7 +262,9 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
          VALUES (?, ?, 'running', ?, ?, ?, ?, ?)`,
       ),
       batchFinish: db.prepare('UPDATE batches SET status = ?, completed_at = ?, summary = ? WHERE batch_id = ?'),
-      batchClaim: db.prepare("UPDATE batches SET owner_pid = ?, execution_id = ? WHERE batch_id = ? AND status = 'running' AND owner_pid = ?"),
+      batchClaim: db.prepare(
+        "UPDATE batches SET owner_pid = ?, execution_id = ? WHERE batch_id = ? AND status = 'running' AND owner_pid = ?",
+      ),
       batchGet: db.prepare<[string], BatchRow>('SELECT * FROM batches WHERE batch_id = ?'),
       batchesRunning: db.prepare<[], BatchRow>("SELECT * FROM batches WHERE status = 'running' ORDER BY created_at"),
       batchesRecent: db.prepare<[number], BatchRow>('SELECT * FROM batches ORDER BY created_at DESC, rowid DESC LIMIT ?'),
@@ -344,15 +355,15 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
   recordRoute(route: RouteRecord, audit: AuditRecord): Promise<{ first: boolean; record: RouteRecord }> {
     const first = this.db.transaction(() => {
       const info = this.stmts.routeInsert.run({
-      document_id: route.documentId,
-      outcome: route.outcome,
-      batch_id: route.batchId,
-      execution_id: route.executionId,
-      document_class: route.documentClass,
-      confidence: route.confidence,
-      reasons: JSON.stringify(route.reasons),
-      location: route.location,
-      routed_at: route.routedAt,
+        document_id: route.documentId,
+        outcome: route.outcome,
+        batch_id: route.batchId,
+        execution_id: route.executionId,
+        document_class: route.documentClass,
+        confidence: route.confidence,
+        reasons: JSON.stringify(route.reasons),
+        location: route.location,
+        routed_at: route.routedAt,
       });
       if (info.changes !== 1) return false;
       this.insertAudit(audit);
@@ -450,7 +461,9 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
   }
 
   batchMembership(documentId: DocumentId): { batchId: string; outcome: FinalOutcome | null; duplicate: boolean }[] {
-    return this.stmts.batchMembership.all(documentId).map((r) => ({ batchId: r.batch_id, outcome: r.outcome, duplicate: r.duplicate === 1 }));
+    return this.stmts.batchMembership
+      .all(documentId)
+      .map((r) => ({ batchId: r.batch_id, outcome: r.outcome, duplicate: r.duplicate === 1 }));
   }
 
   /** Resolves a full id or a unique prefix (≥ 8 hex chars). */

@@ -16,7 +16,7 @@ import type { OcrEngine, OcrResult } from '../../ports/ocr-engine.js';
 type TesseractModule = typeof Tesseract;
 
 export interface TesseractJsOcrOptions {
-  /** Size of the worker pool; each worker is a thread holding its own ~100 MB wasm engine. */
+  /** Size of the worker pool; each worker is a thread with its own wasm engine and model. */
   readonly workers: number;
   /** Tesseract language code. Only `eng` ships with the project today. */
   readonly lang?: string;
@@ -24,7 +24,7 @@ export interface TesseractJsOcrOptions {
 
 /** Language code -> the npm package holding its traineddata. */
 const LANGUAGE_PACKAGES: Readonly<Record<string, string>> = { eng: '@tesseract.js-data/eng' };
-/** The integer-quantised LSTM model: same accuracy as `best` for print, several times faster. */
+/** The integer-quantised `best` LSTM model: what tesseract.js itself loads for LSTM-only work. */
 const LANGUAGE_DATA_DIR = '4.0.0_best_int';
 
 /** Tesseract keeps coordinates in int16, so a wider or taller image cannot be recognised. */

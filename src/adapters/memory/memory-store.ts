@@ -61,14 +61,18 @@ export class MemoryStore implements Checkpoints, AuditLog, Ledger {
 
   private batch(batchId: string): Map<DocumentId, BatchOutcomeRecord> {
     let b = this.batches.get(batchId);
-    if (!b) this.batches.set(batchId, (b = new Map()));
+    if (!b) {
+      b = new Map<DocumentId, BatchOutcomeRecord>();
+      this.batches.set(batchId, b);
+    }
     return b;
   }
 
   addToBatch(batchId: string, docs: readonly { documentId: DocumentId; name: string }[]): Promise<void> {
     const b = this.batch(batchId);
     for (const d of docs) {
-      if (!b.has(d.documentId)) b.set(d.documentId, { documentId: d.documentId, name: d.name, outcome: null, duplicate: false, errorName: null, reasonCode: null });
+      if (!b.has(d.documentId))
+        b.set(d.documentId, { documentId: d.documentId, name: d.name, outcome: null, duplicate: false, errorName: null, reasonCode: null });
     }
     return Promise.resolve();
   }
@@ -93,7 +97,14 @@ export class MemoryStore implements Checkpoints, AuditLog, Ledger {
   ): Promise<void> {
     const b = this.batch(batchId);
     const name = b.get(documentId)?.name ?? this.documents.get(documentId)?.name ?? '';
-    b.set(documentId, { documentId, name, outcome, duplicate: detail.duplicate, errorName: detail.errorName ?? null, reasonCode: detail.reasonCode ?? null });
+    b.set(documentId, {
+      documentId,
+      name,
+      outcome,
+      duplicate: detail.duplicate,
+      errorName: detail.errorName ?? null,
+      reasonCode: detail.reasonCode ?? null,
+    });
     return Promise.resolve();
   }
 

@@ -28,9 +28,7 @@ export const formatRun = (run: BatchRun): string => {
   lines.push(head);
   if (run.summary) {
     const s = run.summary;
-    lines.push(
-      `  received ${s.received} = pass ${s.pass} + hold ${s.hold} + reject ${s.reject} + failed ${s.failed}  (reconciled)`,
-    );
+    lines.push(`  received ${s.received} = pass ${s.pass} + hold ${s.hold} + reject ${s.reject} + failed ${s.failed}  (reconciled)`);
     if (s.duplicates > 0) lines.push(`  ${s.duplicates} already routed by an earlier batch: not routed again`);
     if (run.sameBytesInBatch > 0) lines.push(`  ${run.sameBytesInBatch} file(s) had the same bytes as another file in this batch`);
     const reasons = Object.entries(s.reasons);

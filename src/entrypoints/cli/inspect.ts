@@ -50,7 +50,16 @@ export const documentStatus = async (store: SqliteStore, documentId: DocumentId)
     location: route?.location ?? null,
     documentClass: route?.documentClass ?? null,
     confidence: route?.confidence ?? null,
-    reasons: route?.reasons ?? (failed && lastFailure ? [{ code: 'PIPELINE_ERROR', message: `Failed at ${lastFailure.step} with ${lastFailure.errorName ?? 'an error'}; re-run to retry.` }] : []),
+    reasons:
+      route?.reasons ??
+      (failed && lastFailure
+        ? [
+            {
+              code: 'PIPELINE_ERROR',
+              message: `Failed at ${lastFailure.step} with ${lastFailure.errorName ?? 'an error'}; re-run to retry.`,
+            },
+          ]
+        : []),
     routedAt: route?.routedAt ?? null,
     batchId: route?.batchId ?? batches.at(-1)?.batchId ?? null,
     lastStep: last ? { step: last.step, event: last.event, at: last.at, ...(last.errorName ? { errorName: last.errorName } : {}) } : null,
@@ -70,7 +79,12 @@ export const formatStatus = (s: DocumentStatus): string => {
   } else if (s.state === 'failed') {
     rows.push(['State', 'FAILED: not routed; the original is kept and a re-run retries it']);
   } else {
-    rows.push(['State', s.state === 'in-progress' ? `IN PROGRESS: last ${s.lastStep?.step ?? ''} ${s.lastStep?.event ?? ''} at ${s.lastStep?.at ?? ''}` : 'RECEIVED: not processed yet']);
+    rows.push([
+      'State',
+      s.state === 'in-progress'
+        ? `IN PROGRESS: last ${s.lastStep?.step ?? ''} ${s.lastStep?.event ?? ''} at ${s.lastStep?.at ?? ''}`
+        : 'RECEIVED: not processed yet',
+    ]);
   }
   s.reasons.forEach((r, i) => rows.push([i === 0 ? 'Why' : '', `${r.code}: ${r.message}`]));
   if (s.batches.length > 1) {
@@ -79,4 +93,5 @@ export const formatStatus = (s: DocumentStatus): string => {
   return table(rows);
 };
 
-export const traceText = async (store: SqliteStore, documentId: DocumentId): Promise<string> => formatTimeline(await store.timeline(documentId));
+export const traceText = async (store: SqliteStore, documentId: DocumentId): Promise<string> =>
+  formatTimeline(await store.timeline(documentId));

@@ -104,17 +104,24 @@ const commandDemo = async (opts: GlobalOptions): Promise<number> => {
       const last = runs.at(-1);
       const ids = last ? await runtime.store.batchOutcomes(last.batchId) : [];
       out('');
-      out(table(ids.map((d) => [d.outcome?.toUpperCase() ?? 'PENDING', d.documentId.slice(0, 12), d.name, d.reasonCode ?? '']), ['route', 'document', 'name', 'reason']));
+      out(
+        table(
+          ids.map((d) => [d.outcome?.toUpperCase() ?? 'PENDING', d.documentId.slice(0, 12), d.name, d.reasonCode ?? '']),
+          ['route', 'document', 'name', 'reason'],
+        ),
+      );
       out('');
       out('Where to look:');
-      for (const route of ['pass', 'hold', 'reject']) out(`  ${rel(path.join(runtime.dataDir, route))}/   ${route} entries: a link to the original + its JSON decision`);
+      for (const route of ['pass', 'hold', 'reject'])
+        out(`  ${rel(path.join(runtime.dataDir, route))}/   ${route} entries: a link to the original + its JSON decision`);
       const example = ids.find((d) => d.outcome === 'hold') ?? ids[0];
       if (example) {
         out(`  npx docroute status ${example.documentId.slice(0, 12)}   where a document is, and why`);
         out(`  npx docroute trace ${example.documentId.slice(0, 12)}    every state transition it went through`);
       }
       out('  npx docroute batches             recent batches with their counts');
-      if (runs.some((r) => (r.summary?.duplicates ?? 0) > 0)) out('\nThese documents were routed before: run again with --data-dir <new dir> to start afresh.');
+      if (runs.some((r) => (r.summary?.duplicates ?? 0) > 0))
+        out('\nThese documents were routed before: run again with --data-dir <new dir> to start afresh.');
     }
     return exitCodeFor(runs);
   } finally {
@@ -130,16 +137,17 @@ const commandWatch = async (dir: string, opts: GlobalOptions): Promise<number> =
   }
   const { runtime, progress } = await open(opts);
   const { intervalMs, settleMs, batchSize } = runtime.loaded.config.watch;
-  let stopping = false;
-  let wake: (() => void) | null = null;
+  // An object, not a `let`: the signal handler mutates it behind the loop's back.
+  const control: { stopping: boolean; wake: (() => void) | null } = { stopping: false, wake: null };
+  const stopping = (): boolean => control.stopping;
   const onSignal = (): void => {
-    if (stopping) {
+    if (control.stopping) {
       err('docroute watch: stopping now');
       process.exit(EXIT.INTERRUPTED);
     }
-    stopping = true;
+    control.stopping = true;
     err('docroute watch: finishing the current batch, then stopping (Ctrl-C again to stop at once)');
-    wake?.();
+    control.wake?.();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -151,7 +159,7 @@ const commandWatch = async (dir: string, opts: GlobalOptions): Promise<number> =
     if (!opts.json) err(`docroute watch: watching ${rel(path.resolve(dir))} every ${intervalMs} ms (Ctrl-C to stop)`);
     const resumed = await runOnce(runtime, progress, [], 'resume');
     printRuns(resumed, opts, runtime.dataDir);
-    while (!stopping) {
+    while (!stopping()) {
       const { files } = await listInbox([dir]);
       const ready = [];
       const now = Date.now();
@@ -167,10 +175,13 @@ const commandWatch = async (dir: string, opts: GlobalOptions): Promise<number> =
           ready.push({ f, sig });
         }
       }
-      for (let i = 0; i < ready.length && !stopping; i += batchSize) {
+      for (let i = 0; i < ready.length && !stopping(); i += batchSize) {
         const chunk = ready.slice(i, i + batchSize);
         progress.reset(chunk.length);
-        const run = await runtime.runFiles(chunk.map((c) => c.f), `watch ${rel(path.resolve(dir))}`);
+        const run = await runtime.runFiles(
+          chunk.map((c) => c.f),
+          `watch ${rel(path.resolve(dir))}`,
+        );
         progress.finish();
         for (const c of chunk) {
           taken.set(c.f.file, c.sig);
@@ -181,12 +192,12 @@ const commandWatch = async (dir: string, opts: GlobalOptions): Promise<number> =
           code = Math.max(code, exitCodeFor([run]));
         }
       }
-      if (stopping) break;
+      if (stopping()) break;
       await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, intervalMs).unref();
+        control.wake = resolve;
+        setTimeout(resolve, intervalMs);
       });
-      wake = null;
+      control.wake = null;
     }
     return code === EXIT.OK ? EXIT.OK : code;
   } finally {
@@ -196,7 +207,10 @@ const commandWatch = async (dir: string, opts: GlobalOptions): Promise<number> =
   }
 };
 
-const withStore = async (opts: GlobalOptions, fn: (runtime: { store: SqliteStore; dataDir: string }) => Promise<number>): Promise<number> => {
+const withStore = async (
+  opts: GlobalOptions,
+  fn: (runtime: { store: SqliteStore; dataDir: string }) => Promise<number>,
+): Promise<number> => {
   const loaded = load(opts);
   const store = openStore(loaded);
   if (!store) {
@@ -215,7 +229,9 @@ const commandStatus = (ref: string, opts: GlobalOptions): Promise<number> =>
     const id = await resolveDocument(runtime.store, ref);
     const status = id ? await documentStatus(runtime.store, id) : null;
     if (!status) {
-      err(`docroute status: no document matches "${ref}" in ${rel(runtime.dataDir)} (use a file path, a full id, or an id prefix of 8+ characters)`);
+      err(
+        `docroute status: no document matches "${ref}" in ${rel(runtime.dataDir)} (use a file path, a full id, or an id prefix of 8+ characters)`,
+      );
       return EXIT.NOT_FOUND;
     }
     out(opts.json ? JSON.stringify(status, null, 2) : formatStatus(status));
@@ -241,7 +257,14 @@ const commandTrace = (ref: string, opts: GlobalOptions): Promise<number> =>
 const commandBatches = (limit: number, opts: GlobalOptions): Promise<number> =>
   withStore(opts, (runtime) => {
     const rows = runtime.store.recentBatches(limit).map((b) => ({ ...b, counts: runtime.store.batchCounts(b.batchId) }));
-    if (opts.json) out(JSON.stringify(rows.map(({ summary: _s, ...r }) => r), null, 2));
+    if (opts.json)
+      out(
+        JSON.stringify(
+          rows.map(({ summary: _s, ...r }) => r),
+          null,
+          2,
+        ),
+      );
     else if (rows.length === 0) out(`No batches yet in ${rel(runtime.dataDir)}.`);
     else
       out(
@@ -318,7 +341,11 @@ export const buildProgram = (setCode: (code: number) => void): Command => {
     .description('validate the configuration and print its version')
     .action(() => {
       const loaded = load(g());
-      out(g().json ? JSON.stringify({ source: loaded.source, version: loaded.version, dataDir: loaded.config.dataDir }) : `OK  ${loaded.source}  version ${loaded.version}  data ${rel(loaded.config.dataDir)}`);
+      out(
+        g().json
+          ? JSON.stringify({ source: loaded.source, version: loaded.version, dataDir: loaded.config.dataDir })
+          : `OK  ${loaded.source}  version ${loaded.version}  data ${rel(loaded.config.dataDir)}`,
+      );
       setCode(EXIT.OK);
     });
 

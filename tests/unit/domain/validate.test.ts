@@ -159,10 +159,13 @@ describe('compileRules with custom rules', () => {
     const noRoot = () => compileRules([rule({ id: 'no-root', conditions: {} })]);
     expect(noRoot).toThrow(ConfigError);
     expect(noRoot).toThrow(/rule "no-root": rules\.0\.conditions/);
-    const badOp = () => compileRules([rule({ id: 'bad-op', conditions: { all: [{ fact: 'fields', path: '$.total', operator: 'nope', value: 1 }] } })]);
+    const badOp = () =>
+      compileRules([rule({ id: 'bad-op', conditions: { all: [{ fact: 'fields', path: '$.total', operator: 'nope', value: 1 }] } })]);
     expect(badOp).toThrow(/rule "bad-op": rules\.0\.conditions\.all\.0\.operator: unknown operator "nope"/);
     const badRegex = () =>
-      compileRules([rule({ id: 'bad-regex', conditions: { all: [{ fact: 'fields', path: '$.iban', operator: 'matchesRegex', value: '(' }] } })]);
+      compileRules([
+        rule({ id: 'bad-regex', conditions: { all: [{ fact: 'fields', path: '$.iban', operator: 'matchesRegex', value: '(' }] } }),
+      ]);
     expect(badRegex).toThrow(/rules\.0\.conditions\.all\.0\.value: expected a valid regular expression/);
     const badFact = () => compileRules([rule({ id: 'bad-fact', conditions: { any: [{ fact: 'feilds', operator: 'equal', value: 1 }] } })]);
     expect(badFact).toThrow(/rules\.0\.conditions\.any\.0\.fact/);

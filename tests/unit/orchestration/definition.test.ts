@@ -30,7 +30,7 @@ const allStates = (d: AslDefinition): [string, Record<string, unknown>][] => {
       if (proc?.States) walk(proc.States);
     }
   };
-  walk(d.States as Record<string, Record<string, unknown>>);
+  walk(d.States);
   return out;
 };
 
@@ -40,18 +40,23 @@ describe('the state machine definition', () => {
     expect(local.errors).toEqual([]);
     expect(local.isValid).toBe(true);
 
-    const template = renderAsl('terraform').replace(/\$\{([a-z_]+)_function_arn\}/g, 'arn:aws:lambda:eu-west-1:123456789012:function:docroute-$1');
+    const template = renderAsl('terraform').replace(
+      /\$\{([a-z_]+)_function_arn\}/g,
+      'arn:aws:lambda:eu-west-1:123456789012:function:docroute-$1',
+    );
     expect(validate(JSON.parse(template)).isValid).toBe(true);
   });
 
   it('is caught by the validator when it is broken (the check can fail)', () => {
-    const broken = structuredClone(def) as AslDefinition;
+    const broken: AslDefinition = structuredClone(def);
     (broken.States['Aggregate'] as Record<string, unknown>)['Next'] = 'NoSuchState';
     expect(validate(broken).isValid).toBe(false);
   });
 
   it('has a Task state for every task handler, and no other Task states', () => {
-    const tasks = allStates(def).filter(([, s]) => s['Type'] === 'Task').map(([n]) => n);
+    const tasks = allStates(def)
+      .filter(([, s]) => s['Type'] === 'Task')
+      .map(([n]) => n);
     expect(tasks.sort()).toEqual([...TASK_NAMES].sort());
     for (const [name, s] of allStates(def).filter(([, st]) => st['Type'] === 'Task')) {
       expect(s['Resource']).toBe(localResource(TASK_FUNCTIONS[name as keyof typeof TASK_FUNCTIONS]));
@@ -59,7 +64,9 @@ describe('the state machine definition', () => {
   });
 
   it('retries exactly the retryable errors, with backoff, full jitter and a delay cap, on every Task', () => {
-    const retryable = Object.entries(ERROR_TAXONOMY).filter(([, k]) => k === 'retryable').map(([n]) => n);
+    const retryable = Object.entries(ERROR_TAXONOMY)
+      .filter(([, k]) => k === 'retryable')
+      .map(([n]) => n);
     for (const [, s] of allStates(def).filter(([, st]) => st['Type'] === 'Task')) {
       const [ours, lambda] = s['Retry'] as Record<string, unknown>[];
       expect(ours).toEqual({
@@ -93,7 +100,9 @@ describe('the state machine definition', () => {
   });
 
   it('routes on the Validate outcome with a Choice, and takes the Map concurrency from config', () => {
-    const map = def.States['ProcessDocuments'] as Record<string, unknown> & { ItemProcessor: { States: Record<string, Record<string, unknown>> } };
+    const map = def.States['ProcessDocuments'] as Record<string, unknown> & {
+      ItemProcessor: { States: Record<string, Record<string, unknown>> };
+    };
     expect(map['MaxConcurrency']).toBe(3);
     expect(map['ResultPath']).toBeNull();
     const route = map.ItemProcessor.States['Route'] as { Choices: { StringEquals: string; Next: string }[] };
