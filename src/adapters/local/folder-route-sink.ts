@@ -9,10 +9,8 @@ import type { RouteSink } from '../../ports/route-sink.js';
 export const safeName = (name: string): string => {
   const base = path.basename(name.replace(/\\/g, '/'));
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point
-  const cleaned = base
-    .replace(/[\u0000-\u001f\u007f/]/g, '_')
-    .replace(/^\.+/, '_')
-    .slice(0, 120);
+  const controls = /[\u0000-\u001f\u007f/]/g;
+  const cleaned = base.replace(controls, '_').replace(/^\.+/, '_').slice(0, 120);
   return cleaned || 'document';
 };
 
