@@ -170,6 +170,22 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
   const summariseFields = (f: FieldSet) => ({ found: Object.keys(f.fields).sort() });
   const summariseDecision = (d: Decision) => ({ outcome: d.outcome, reasonCodes: d.reasons.map((r) => r.code) });
 
+  /** A Task whose result is checkpointed at `version`; the state machine gets its summary. */
+  const checkpointed =
+    <R, S>(version: string, summarise: (r: R) => S, compute: (item: ItemState) => Promise<R>) =>
+    (raw: unknown, task: TaskName): Promise<S> => {
+      const item = parse(ItemState, raw, task);
+      return step(
+        task,
+        item,
+        async () => {
+          const result = await compute(item);
+          return { result, summary: summarise(result) };
+        },
+        { version, summarise },
+      );
+    };
+
   /** Places a decided document and records the route, once per document, ever. */
   const deliver = async (item: ItemState, outcome: Outcome, result: RouteResult, reasonCodes: string[]) => {
     const existing = await ledger.getRoute(item.document.documentId);
@@ -231,69 +247,31 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
       });
     },
 
-    Extract: async (raw, task) => {
-      const item = parse(ItemState, raw, task);
-      return step(
-        task,
-        item,
-        async () => {
-          const bytes = await deps.objects.get(item.document.documentId);
-          const result = await extractText(bytes, deps, {
-            maxFileBytes: deps.config.limits.maxFileBytes,
-            maxPages: deps.config.limits.maxPages,
-            minTextChars: deps.config.extract.minTextChars,
-            dpi: deps.config.extract.ocr.dpi,
-          });
-          return { result, summary: summariseExtraction(result) };
-        },
-        { version: v.extract, summarise: summariseExtraction },
-      );
-    },
+    Extract: checkpointed(v.extract, summariseExtraction, async (item) =>
+      extractText(await deps.objects.get(item.document.documentId), deps, {
+        maxFileBytes: deps.config.limits.maxFileBytes,
+        maxPages: deps.config.limits.maxPages,
+        minTextChars: deps.config.extract.minTextChars,
+        dpi: deps.config.extract.ocr.dpi,
+      }),
+    ),
 
-    Classify: async (raw, task) => {
-      const item = parse(ItemState, raw, task);
-      return step(
-        task,
-        item,
-        async () => {
-          const extraction = await load<Extraction>(item, 'Extract', v.extract);
-          const result = await deps.classifier.classify(extraction);
-          return { result, summary: summariseClassification(result) };
-        },
-        { version: v.classify, summarise: summariseClassification },
-      );
-    },
+    Classify: checkpointed(v.classify, summariseClassification, async (item) =>
+      deps.classifier.classify(await load<Extraction>(item, 'Extract', v.extract)),
+    ),
 
-    ExtractFields: async (raw, task) => {
-      const item = parse(ItemState, raw, task);
-      return step(
-        task,
-        item,
-        async () => {
-          const extraction = await load<Extraction>(item, 'Extract', v.extract);
-          const classification = await load<Classification>(item, 'Classify', v.classify);
-          const result = extractFields(extraction, classification.documentClass, deps.config.fields);
-          return { result, summary: summariseFields(result) };
-        },
-        { version: v.extractFields, summarise: summariseFields },
-      );
-    },
+    ExtractFields: checkpointed(v.extractFields, summariseFields, async (item) => {
+      const extraction = await load<Extraction>(item, 'Extract', v.extract);
+      const classification = await load<Classification>(item, 'Classify', v.classify);
+      return extractFields(extraction, classification.documentClass, deps.config.fields);
+    }),
 
-    Validate: async (raw, task) => {
-      const item = parse(ItemState, raw, task);
-      return step(
-        task,
-        item,
-        async () => {
-          const classification = await load<Classification>(item, 'Classify', v.classify);
-          const fieldSet = await load<FieldSet>(item, 'ExtractFields', v.extractFields);
-          const findings = await deps.rules.evaluate(factsOf(fieldSet, classification.confidence));
-          const result = decide(classification, findings, { minConfidence: deps.config.classify.minConfidence });
-          return { result, summary: summariseDecision(result) };
-        },
-        { version: v.validate, summarise: summariseDecision },
-      );
-    },
+    Validate: checkpointed(v.validate, summariseDecision, async (item) => {
+      const classification = await load<Classification>(item, 'Classify', v.classify);
+      const fieldSet = await load<FieldSet>(item, 'ExtractFields', v.extractFields);
+      const findings = await deps.rules.evaluate(factsOf(fieldSet, classification.confidence));
+      return decide(classification, findings, { minConfidence: deps.config.classify.minConfidence });
+    }),
 
     RoutePass: (raw, task) => routeDecided(raw, task),
     RouteHold: (raw, task) => routeDecided(raw, task),

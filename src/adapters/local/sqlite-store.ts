@@ -81,7 +81,7 @@ CREATE TABLE IF NOT EXISTS batch_documents (
   PRIMARY KEY (batch_id, document_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS audit (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq INTEGER PRIMARY KEY, -- rowid order is append order: deletes are refused, so no AUTOINCREMENT needed
   at TEXT NOT NULL,
   execution_id TEXT NOT NULL,
   batch_id TEXT NOT NULL,
