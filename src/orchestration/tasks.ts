@@ -316,6 +316,8 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
     RecordFailure: async (raw, task) => {
       const item = parse(ItemState, raw, task);
       const errorName = item.error?.Error ?? 'InternalError';
+      // The Cause is our own taxonomy message (content-free by contract), kept for "why".
+      const errorCause = causeText(item.error?.Cause).slice(0, 300) || undefined;
       await audit.append({
         at: clock.now().toISOString(),
         executionId: item.executionId,
@@ -327,10 +329,12 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         outcome: 'failed',
         errorName,
         reasonCodes: ['PIPELINE_ERROR'],
+        ...(errorCause ? { note: errorCause } : {}),
       });
       await ledger.recordOutcome(item.batchId, item.document.documentId, 'failed', {
         duplicate: false,
         errorName,
+        errorCause,
         reasonCode: 'PIPELINE_ERROR',
       });
       deps.onDocumentDone?.(item.document.documentId, 'failed');

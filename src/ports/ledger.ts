@@ -28,6 +28,8 @@ export interface BatchOutcomeRecord {
   /** True when the document had been routed by an earlier batch and was not routed again. */
   readonly duplicate: boolean;
   readonly errorName: string | null;
+  /** The error's message (content-free by the taxonomy's contract), for failed documents. */
+  readonly errorCause: string | null;
   readonly reasonCode: string | null;
 }
 
@@ -50,7 +52,7 @@ export interface Ledger {
     batchId: string,
     documentId: DocumentId,
     outcome: FinalOutcome,
-    detail: { duplicate: boolean; errorName?: string | undefined; reasonCode?: string | undefined },
+    detail: { duplicate: boolean; errorName?: string | undefined; errorCause?: string | undefined; reasonCode?: string | undefined },
   ): Promise<void>;
   batchOutcomes(batchId: string): Promise<BatchOutcomeRecord[]>;
 }

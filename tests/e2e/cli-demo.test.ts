@@ -97,6 +97,19 @@ describe('docroute demo', () => {
     expect(text.stdout).toContain('CORRUPT_PDF');
   });
 
+  it('keeps document content out of the audit trail and the command output', () => {
+    const db = new Database(path.join(data, 'docroute.db'), { readonly: true });
+    const audit = JSON.stringify(db.prepare('SELECT * FROM audit').all());
+    db.close();
+    const trace = cli(['trace', path.join(INBOX, 'invoice-northwind.pdf'), '--data-dir', data]).stdout;
+    // Values that appear in the samples' text and fields.
+    for (const secret of ['Northwind Office', 'INV-2026-0412', 'DE89', '3704 0044', 'Blue Door', 'Rivera', '48,900', '48900', '1,250.00', 'HFL-88213']) {
+      expect(audit, secret).not.toContain(secret);
+      expect(first.stdout + first.stderr + trace, secret).not.toContain(secret);
+    }
+    expect(audit).toContain('"event":"routed"');
+  });
+
   it('routes nothing twice when run again', () => {
     const db = new Database(path.join(data, 'docroute.db'), { readonly: true });
     const routedBefore = db.prepare("SELECT COUNT(*) AS n FROM audit WHERE event = 'routed'").get() as { n: number };

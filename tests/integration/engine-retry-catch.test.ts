@@ -92,7 +92,14 @@ describe('Retry and Catch generated from the error taxonomy', () => {
     expect(run.summary).toMatchObject({ received: 1, pass: 0, failed: 1 });
     expect(ocr.calls).toBe(4); // first try + 3 retries
     const [doc] = await runtime.store.batchOutcomes(run.batchId);
-    expect(doc).toMatchObject({ outcome: 'failed', errorName: 'DependencyUnavailableError', reasonCode: 'PIPELINE_ERROR' });
+    expect(doc).toMatchObject({
+      outcome: 'failed',
+      errorName: 'DependencyUnavailableError',
+      errorCause: 'engine down',
+      reasonCode: 'PIPELINE_ERROR',
+    });
+    const final = (await runtime.store.timeline(doc!.documentId)).at(-1);
+    expect(final).toMatchObject({ step: 'Pipeline', event: 'failed', outcome: 'failed', note: 'engine down' });
     expect(await runtime.store.getRoute(doc!.documentId)).toBeNull();
     expect(await runtime.objects.size(doc!.documentId)).toBeGreaterThan(0);
   });

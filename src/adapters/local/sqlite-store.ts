@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS batch_documents (
   outcome TEXT CHECK (outcome IN ('pass','hold','reject','failed')),
   duplicate INTEGER NOT NULL DEFAULT 0,
   error_name TEXT,
+  error_cause TEXT,
   reason_code TEXT,
   PRIMARY KEY (batch_id, document_id)
 ) WITHOUT ROWID;
@@ -235,10 +236,10 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
       ),
       batchDocInsert: db.prepare('INSERT OR IGNORE INTO batch_documents (batch_id, document_id, name, position) VALUES (?, ?, ?, ?)'),
       batchDocOutcome: db.prepare(
-        `INSERT INTO batch_documents (batch_id, document_id, name, position, outcome, duplicate, error_name, reason_code)
-         VALUES (@batch_id, @document_id, COALESCE((SELECT name FROM documents WHERE document_id = @document_id), ''), -1, @outcome, @duplicate, @error_name, @reason_code)
+        `INSERT INTO batch_documents (batch_id, document_id, name, position, outcome, duplicate, error_name, error_cause, reason_code)
+         VALUES (@batch_id, @document_id, COALESCE((SELECT name FROM documents WHERE document_id = @document_id), ''), -1, @outcome, @duplicate, @error_name, @error_cause, @reason_code)
          ON CONFLICT (batch_id, document_id) DO UPDATE SET outcome = excluded.outcome, duplicate = excluded.duplicate,
-           error_name = excluded.error_name, reason_code = excluded.reason_code`,
+           error_name = excluded.error_name, error_cause = excluded.error_cause, reason_code = excluded.reason_code`,
       ),
       batchDocs: db.prepare<
         [string],
@@ -248,10 +249,11 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
           outcome: FinalOutcome | null;
           duplicate: number;
           error_name: string | null;
+          error_cause: string | null;
           reason_code: string | null;
         }
       >(
-        'SELECT document_id, name, outcome, duplicate, error_name, reason_code FROM batch_documents WHERE batch_id = ? ORDER BY position, document_id',
+        'SELECT document_id, name, outcome, duplicate, error_name, error_cause, reason_code FROM batch_documents WHERE batch_id = ? ORDER BY position, document_id',
       ),
       batchMembership: db.prepare<[string], { batch_id: string; outcome: FinalOutcome | null; duplicate: number }>(
         `SELECT bd.batch_id, bd.outcome, bd.duplicate FROM batch_documents bd JOIN batches b ON b.batch_id = bd.batch_id
@@ -378,7 +380,7 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
     batchId: string,
     documentId: DocumentId,
     outcome: FinalOutcome,
-    detail: { duplicate: boolean; errorName?: string | undefined; reasonCode?: string | undefined },
+    detail: { duplicate: boolean; errorName?: string | undefined; errorCause?: string | undefined; reasonCode?: string | undefined },
   ): Promise<void> {
     this.stmts.batchDocOutcome.run({
       batch_id: batchId,
@@ -386,6 +388,7 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
       outcome,
       duplicate: detail.duplicate ? 1 : 0,
       error_name: detail.errorName ?? null,
+      error_cause: detail.errorCause ?? null,
       reason_code: detail.reasonCode ?? null,
     });
     return Promise.resolve();
@@ -399,6 +402,7 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
         outcome: r.outcome,
         duplicate: r.duplicate === 1,
         errorName: r.error_name,
+        errorCause: r.error_cause,
         reasonCode: r.reason_code,
       })),
     );

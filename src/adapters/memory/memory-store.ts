@@ -72,7 +72,15 @@ export class MemoryStore implements Checkpoints, AuditLog, Ledger {
     const b = this.batch(batchId);
     for (const d of docs) {
       if (!b.has(d.documentId))
-        b.set(d.documentId, { documentId: d.documentId, name: d.name, outcome: null, duplicate: false, errorName: null, reasonCode: null });
+        b.set(d.documentId, {
+          documentId: d.documentId,
+          name: d.name,
+          outcome: null,
+          duplicate: false,
+          errorName: null,
+          errorCause: null,
+          reasonCode: null,
+        });
     }
     return Promise.resolve();
   }
@@ -93,7 +101,7 @@ export class MemoryStore implements Checkpoints, AuditLog, Ledger {
     batchId: string,
     documentId: DocumentId,
     outcome: FinalOutcome,
-    detail: { duplicate: boolean; errorName?: string | undefined; reasonCode?: string | undefined },
+    detail: { duplicate: boolean; errorName?: string | undefined; errorCause?: string | undefined; reasonCode?: string | undefined },
   ): Promise<void> {
     const b = this.batch(batchId);
     const name = b.get(documentId)?.name ?? this.documents.get(documentId)?.name ?? '';
@@ -103,6 +111,7 @@ export class MemoryStore implements Checkpoints, AuditLog, Ledger {
       outcome,
       duplicate: detail.duplicate,
       errorName: detail.errorName ?? null,
+      errorCause: detail.errorCause ?? null,
       reasonCode: detail.reasonCode ?? null,
     });
     return Promise.resolve();

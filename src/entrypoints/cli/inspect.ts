@@ -41,7 +41,16 @@ export const documentStatus = async (store: SqliteStore, documentId: DocumentId)
   const last = timeline.at(-1);
   const batches = store.batchMembership(documentId);
   const failed = !route && batches.some((b) => b.outcome === 'failed');
-  const lastFailure = [...timeline].reverse().find((r) => r.event === 'failed');
+  const stepFailure = [...timeline].reverse().find((r) => r.event === 'failed' && r.step !== 'Pipeline');
+  const final = [...timeline].reverse().find((r) => r.event === 'failed' && r.step === 'Pipeline');
+  const failure = final
+    ? [
+        {
+          code: 'PIPELINE_ERROR',
+          message: `Failed at ${stepFailure?.step ?? 'a step'} with ${final.errorName ?? 'an error'}${final.note ? ` (${final.note})` : ''}; the original is kept and a re-run retries it.`,
+        },
+      ]
+    : [];
   return {
     documentId,
     name: doc.name,
@@ -50,16 +59,7 @@ export const documentStatus = async (store: SqliteStore, documentId: DocumentId)
     location: route?.location ?? null,
     documentClass: route?.documentClass ?? null,
     confidence: route?.confidence ?? null,
-    reasons:
-      route?.reasons ??
-      (failed && lastFailure
-        ? [
-            {
-              code: 'PIPELINE_ERROR',
-              message: `Failed at ${lastFailure.step} with ${lastFailure.errorName ?? 'an error'}; re-run to retry.`,
-            },
-          ]
-        : []),
+    reasons: route?.reasons ?? (failed ? failure : []),
     routedAt: route?.routedAt ?? null,
     batchId: route?.batchId ?? batches.at(-1)?.batchId ?? null,
     lastStep: last ? { step: last.step, event: last.event, at: last.at, ...(last.errorName ? { errorName: last.errorName } : {}) } : null,

@@ -112,14 +112,18 @@ const commandDemo = async (opts: GlobalOptions): Promise<number> => {
       );
       out('');
       out('Where to look:');
-      for (const route of ['pass', 'hold', 'reject'])
-        out(`  ${rel(path.join(runtime.dataDir, route))}/   ${route} entries: a link to the original + its JSON decision`);
+      const look: string[][] = ['pass', 'hold', 'reject'].map((route) => [
+        `${rel(path.join(runtime.dataDir, route))}/`,
+        `${route} entries: a link to the original + its JSON decision`,
+      ]);
       const example = ids.find((d) => d.outcome === 'hold') ?? ids[0];
+      const where = opts.dataDir || opts.config ? ` --data-dir ${rel(runtime.dataDir)}` : '';
       if (example) {
-        out(`  npx docroute status ${example.documentId.slice(0, 12)}   where a document is, and why`);
-        out(`  npx docroute trace ${example.documentId.slice(0, 12)}    every state transition it went through`);
+        look.push([`npx docroute status ${example.documentId.slice(0, 12)}${where}`, 'where a document is, and why']);
+        look.push([`npx docroute trace ${example.documentId.slice(0, 12)}${where}`, 'every state transition it went through']);
       }
-      out('  npx docroute batches             recent batches with their counts');
+      look.push([`npx docroute batches${where}`, 'recent batches with their counts']);
+      out(table(look.map(([a, b]) => [`  ${a ?? ''}`, b ?? ''])));
       if (runs.some((r) => (r.summary?.duplicates ?? 0) > 0))
         out('\nThese documents were routed before: run again with --data-dir <new dir> to start afresh.');
     }

@@ -16,6 +16,7 @@ const row = (
   outcome,
   duplicate: extra.duplicate ?? false,
   errorName: extra.errorName ?? null,
+  errorCause: null,
   reasonCode: extra.reasonCode ?? null,
 });
 
