@@ -103,7 +103,18 @@ describe('docroute demo', () => {
     db.close();
     const trace = cli(['trace', path.join(INBOX, 'invoice-northwind.pdf'), '--data-dir', data]).stdout;
     // Values that appear in the samples' text and fields.
-    for (const secret of ['Northwind Office', 'INV-2026-0412', 'DE89', '3704 0044', 'Blue Door', 'Rivera', '48,900', '48900', '1,250.00', 'HFL-88213']) {
+    for (const secret of [
+      'Northwind Office',
+      'INV-2026-0412',
+      'DE89',
+      '3704 0044',
+      'Blue Door',
+      'Rivera',
+      '48,900',
+      '48900',
+      '1,250.00',
+      'HFL-88213',
+    ]) {
       expect(audit, secret).not.toContain(secret);
       expect(first.stdout + first.stderr + trace, secret).not.toContain(secret);
     }
