@@ -48,7 +48,16 @@ const trivialPdf: PdfReader = {
   open: () =>
     Promise.resolve({
       pageCount: 1,
-      page: () => Promise.resolve({ page: 1, width: 595, height: 842, text: TEXT, render: () => Promise.reject(new Error('not used')) }),
+      page: () =>
+        Promise.resolve({
+          page: 1,
+          width: 595,
+          height: 842,
+          rotation: 0,
+          text: TEXT,
+          lines: [],
+          render: () => Promise.reject(new Error('not used')),
+        }),
       close: () => Promise.resolve(),
     }),
 };
@@ -78,6 +87,8 @@ const depsFor = (store: Store, objects: MemoryObjectStore): TaskDeps => ({
   sink: new MemoryRouteSink(),
   pdf: trivialPdf,
   ocr: noOcr,
+  images: { pageCount: () => Promise.reject(new Error('not used')), prepare: () => Promise.reject(new Error('not used')) },
+  limiter: { acquire: () => Promise.resolve() },
   classifier: createKeywordClassifier(loaded.config.classify.classes),
   rules: compileRules(loaded.config.rules),
   notifiers: [],

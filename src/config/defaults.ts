@@ -1,4 +1,4 @@
-import type { DocumentClassSpec, FieldSpec, RuleSpec } from './schema.js';
+import type { DocumentClassSpec, RuleSpec } from './schema.js';
 
 /**
  * The built-in configuration: enough classes, fields and rules for the sample inbox and a
@@ -42,40 +42,7 @@ export const DEFAULT_CLASSES: DocumentClassSpec[] = [
   },
 ];
 
-/** 1,250.00 · 1.250,00 · 1 250,00 · 48900 · 9 — thousands groups of exactly three digits, so a following number is never swallowed. */
-const AMOUNT = "(?<value>\\d{1,3}(?:[.,' ]\\d{3})+(?:[.,]\\d{1,2})?(?!\\d)|\\d+(?:[.,]\\d{1,2})?(?!\\d))";
-
-export const DEFAULT_FIELDS: Record<string, FieldSpec[]> = {
-  invoice: [
-    {
-      name: 'invoice_number',
-      type: 'text',
-      pattern: '\\binvoice[ \\t]*(?:no\\b\\.?|number\\b|#)\\s*[:#]?\\s*(?<value>[A-Z0-9][A-Z0-9/_-]{2,})',
-    },
-    {
-      name: 'date',
-      type: 'date',
-      pattern: 'invoice\\s+date\\s*:?\\s*(?<value>\\d{4}-\\d{2}-\\d{2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}|\\d{1,2}\\s+[a-z]+\\s+\\d{4})',
-    },
-    {
-      name: 'due_date',
-      type: 'date',
-      pattern: 'due\\s+date\\s*:?\\s*(?<value>\\d{4}-\\d{2}-\\d{2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4}|\\d{1,2}\\s+[a-z]+\\s+\\d{4})',
-    },
-    { name: 'total', type: 'amount', pattern: `\\btotal(?:\\s+due)?\\s*:?\\s*(?:EUR|USD|GBP|CHF|[€$£])?\\s*${AMOUNT}` },
-    { name: 'currency', type: 'text', pattern: '\\btotal(?:\\s+due)?\\s*:?\\s*(?<value>EUR|USD|GBP|CHF)' },
-    { name: 'iban', type: 'iban', pattern: '\\biban\\s*:?\\s*(?<value>[A-Z]{2}\\d{2}(?:\\s?[A-Z0-9]{4}){2,7}(?:\\s?[A-Z0-9]{1,3})?)' },
-  ],
-  receipt: [
-    { name: 'total', type: 'amount', pattern: `^\\s*total\\s*:?\\s*(?:EUR|USD|GBP|[€$£])?\\s*${AMOUNT}` },
-    { name: 'date', type: 'date', pattern: '\\bdate\\s*:?\\s*(?<value>\\d{4}-\\d{2}-\\d{2}|\\d{1,2}[./-]\\d{1,2}[./-]\\d{2,4})' },
-  ],
-  letter: [{ name: 'salutation', type: 'text', pattern: '^\\s*dear\\s+(?<value>[^,\\n]{2,60})' }],
-  bank_statement: [
-    { name: 'closing_balance', type: 'amount', pattern: `closing\\s+balance\\s*:?\\s*(?:EUR|USD|GBP|[€$£])?\\s*${AMOUNT}` },
-    { name: 'iban', type: 'iban', pattern: '\\biban\\s*:?\\s*(?<value>[A-Z]{2}\\d{2}(?:\\s?[A-Z0-9]{4}){2,7}(?:\\s?[A-Z0-9]{1,3})?)' },
-  ],
-};
+export { DEFAULT_FIELDS } from './default-fields.js';
 
 export const DEFAULT_RULES: RuleSpec[] = [
   {

@@ -54,9 +54,10 @@ const canonical = (value: unknown): string =>
 const hash = (...parts: unknown[]): string => createHash('sha256').update(canonical(parts)).digest('hex').slice(0, 16);
 
 export const stepVersionsOf = (config: Config): StepVersions => {
-  // Worker counts and thresholds change how fast or how strictly, not what a step produces.
-  const { workers: _workers, ...ocr } = config.extract.ocr;
-  const extract = hash('extract/1', config.limits, { ...config.extract, ocr });
+  // Worker counts, timeouts and rate limits change how fast, not what the step produces.
+  const { workers: _w, timeoutMs: _t, ...ocr } = config.extract.ocr;
+  const { rateLimit: _r, ...extractConfig } = config.extract;
+  const extract = hash('extract/2', config.limits, { ...extractConfig, ocr });
   const classify = hash('classify/1', extract, config.classify.classes);
   const extractFields = hash('fields/1', classify, config.fields);
   const validate = hash('validate/1', extractFields, config.rules, config.classify.minConfidence);

@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { FieldSpecSchema } from './field-spec.js';
+
+export { FieldSpecSchema, type FieldSpec } from './field-spec.js';
+import type { FieldSpec } from './field-spec.js';
 
 /**
  * The one configuration file, `docroute.config.yaml`. Every key has a default, so the demo runs with
@@ -29,15 +33,6 @@ export const DocumentClassSchema = z
     keywords: z.array(z.string().min(1)).default([]),
     /** Regular expressions (case-insensitive); each match adds 2 to the class score. */
     patterns: z.array(regexString).default([]),
-  })
-  .strict();
-
-export const FieldSpecSchema = z
-  .object({
-    name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a lowercase field name'),
-    type: z.enum(['text', 'amount', 'date', 'iban', 'number']),
-    /** Case-insensitive; the named group `value`, else the first group, else the whole match. */
-    pattern: regexString,
   })
   .strict();
 
@@ -98,20 +93,54 @@ export const ConfigSchema = z
       }),
     extract: z
       .object({
-        /** A PDF page whose text layer has fewer characters than this is OCRed instead. */
+        /** A PDF page whose usable text layer has fewer characters than this is OCRed instead. */
         minTextChars: z.number().int().min(0).default(20),
         ocr: z
           .object({
-            engine: z.enum(['tesseract-js']).default('tesseract-js'),
+            /** `auto`: the native tesseract CLI when it is installed with the language, else tesseract.js. */
+            engine: z.enum(['auto', 'tesseract', 'tesseract-js']).default('auto'),
+            /** Parallel OCR processes/workers; one per core is fastest for native tesseract. */
             workers: z.number().int().min(1).max(16).default(2),
-            lang: z.string().default('eng'),
+            lang: z
+              .string()
+              .regex(/^[a-z_]{3,}(\+[a-z_]{3,})*$/, 'expected a tesseract language like "eng" or "eng+deu"')
+              .default('eng'),
+            /** Resolution PDF pages are rendered at for OCR. */
             dpi: z.number().int().min(72).max(600).default(300),
+            /** Per page; past it the page fails with a retryable StepTimeoutError. */
+            timeoutMs: z.number().int().min(1000).default(120_000),
           })
           .strict()
-          .default({ engine: 'tesseract-js', workers: 2, lang: 'eng', dpi: 300 }),
+          .default({ engine: 'auto', workers: 2, lang: 'eng', dpi: 300, timeoutMs: 120_000 }),
+        image: z
+          .object({
+            /** Images with more pixels are rejected (IMAGE_TOO_LARGE) before they are decoded. */
+            maxPixels: z.number().int().positive().default(100_000_000),
+            /** Images below this resolution are upscaled to `targetDpi` before OCR. */
+            upscaleBelowDpi: z.number().int().min(0).default(200),
+            targetDpi: z.number().int().min(72).max(600).default(300),
+            grayscale: z.boolean().default(true),
+            deskew: z.boolean().default(false),
+          })
+          .strict()
+          .default({ maxPixels: 100_000_000, upscaleBelowDpi: 200, targetDpi: 300, grayscale: true, deskew: false }),
+        /** Pages OCRed per second across the process: the local twin of the Textract throttle. 0 disables. */
+        rateLimit: z
+          .object({
+            pagesPerSecond: z.number().min(0).default(20),
+            burst: z.number().int().min(1).default(20),
+            maxWaitMs: z.number().int().min(0).default(30_000),
+          })
+          .strict()
+          .default({ pagesPerSecond: 20, burst: 20, maxWaitMs: 30_000 }),
       })
       .strict()
-      .default({ minTextChars: 20, ocr: { engine: 'tesseract-js', workers: 2, lang: 'eng', dpi: 300 } }),
+      .default({
+        minTextChars: 20,
+        ocr: { engine: 'auto', workers: 2, lang: 'eng', dpi: 300, timeoutMs: 120_000 },
+        image: { maxPixels: 100_000_000, upscaleBelowDpi: 200, targetDpi: 300, grayscale: true, deskew: false },
+        rateLimit: { pagesPerSecond: 20, burst: 20, maxWaitMs: 30_000 },
+      }),
     classify: z
       .object({
         /** Below this confidence the document is held for review. */
@@ -152,7 +181,6 @@ export const ConfigSchema = z
 export type ConfigInput = z.input<typeof ConfigSchema>;
 export type ParsedConfig = z.output<typeof ConfigSchema>;
 export type DocumentClassSpec = z.output<typeof DocumentClassSchema>;
-export type FieldSpec = z.output<typeof FieldSpecSchema>;
 export type RuleSpec = z.output<typeof RuleSchema>;
 
 /** The config after defaults for classes, fields and rules are filled in. */

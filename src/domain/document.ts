@@ -18,16 +18,81 @@ export type MediaType = 'application/pdf' | 'image/png' | 'image/jpeg' | 'image/
 
 export type ExtractionMethod = 'text-layer' | 'ocr';
 
+/**
+ * The extraction model. Shaped so that Amazon Textract's AnalyzeDocument output maps onto it
+ * without loss: PAGE → Page, LINE → Line, WORD → Word (a line's CHILD relationships become its
+ * `words`), KEY_VALUE_SET pairs → KeyValue, QUERY/QUERY_RESULT → QueryAnswer. Geometry is
+ * Textract's BoundingBox: fractions of the page's width and height, origin top-left, in the page's
+ * upright orientation (after rotation). Confidences are in [0, 1] (Textract's 0–100 divided by 100).
+ */
+export interface BoundingBox {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface Word {
+  readonly text: string;
+  readonly confidence: number;
+  readonly box: BoundingBox;
+}
+
+export interface Line {
+  readonly text: string;
+  readonly confidence: number;
+  readonly box: BoundingBox;
+  readonly words: readonly Word[];
+}
+
+export interface KeyValue {
+  readonly page: number;
+  readonly key: string;
+  readonly value: string;
+  readonly confidence: number;
+  readonly keyBox: BoundingBox;
+  readonly valueBox: BoundingBox | null;
+}
+
+export interface QueryAnswer {
+  readonly page: number;
+  /** The query's alias (Textract `Alias`), e.g. the field name it was asked for. */
+  readonly alias: string;
+  readonly question: string;
+  readonly answer: string;
+  readonly confidence: number;
+  readonly box: BoundingBox | null;
+}
+
 export interface PageText {
   /** 1-based page number. */
   readonly page: number;
   readonly method: ExtractionMethod;
   readonly text: string;
-  /** Mean engine confidence in [0, 1]; 1 for a text layer. */
+  /** Mean confidence in [0, 1]; 1 for a real text layer. */
   readonly confidence: number;
-  /** Page size in PDF points (PDF) or pixels (images). */
+  /** Page size in PDF points (PDF) or pixels (images), upright. */
   readonly width: number;
   readonly height: number;
+  /** Clockwise rotation applied to make the page upright (PDF /Rotate, or detected for scans). */
+  readonly rotation?: 0 | 90 | 180 | 270;
+  /** The raster resolution OCR ran at (absent for text layers). */
+  readonly dpi?: number;
+  /** Lines in reading order with their words; empty when the engine gave no geometry. */
+  readonly lines?: readonly Line[];
+  /** Why a text layer was not used (e.g. GARBAGE_TEXT_LAYER), for the audit of "why OCR". */
+  readonly note?: string;
+}
+
+export interface Provenance {
+  readonly engine: string;
+  readonly engineVersion?: string;
+  readonly ocrEngine?: string;
+  readonly ocrEngineVersion?: string;
+  readonly dpi?: number;
+  /** ISO-8601 time the extraction started. */
+  readonly startedAt?: string;
+  readonly durationMs?: number;
 }
 
 export interface Extraction {
@@ -37,7 +102,11 @@ export interface Extraction {
   readonly text: string;
   /** Mean confidence over pages, weighted by text length. */
   readonly confidence: number;
-  readonly provenance: { readonly engine: string; readonly ocrEngine?: string };
+  /** Filled on AWS by Textract FORMS; optional locally. */
+  readonly keyValues?: readonly KeyValue[];
+  /** Filled on AWS by Textract QUERIES; optional locally. */
+  readonly queryAnswers?: readonly QueryAnswer[];
+  readonly provenance: Provenance;
 }
 
 export interface Classification {
@@ -51,11 +120,18 @@ export interface Classification {
 
 export type FieldValue = string | number;
 
+export type FieldType = 'text' | 'amount' | 'date' | 'iban' | 'bic' | 'number' | 'email' | 'phone' | 'id';
+
 export interface ExtractedField {
   readonly name: string;
-  readonly type: 'text' | 'amount' | 'date' | 'iban' | 'number';
+  readonly type: FieldType;
   readonly value: FieldValue;
+  /** OCR confidence combined with match quality, in [0, 1]. */
   readonly confidence: number;
+  /** ISO 4217 code for amounts, when found next to the amount. */
+  readonly currency?: string;
+  /** Where the value was found, when the extraction had geometry. */
+  readonly source?: { readonly page: number; readonly box: BoundingBox; readonly locator: string };
 }
 
 export interface FieldSet {

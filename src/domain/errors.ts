@@ -36,7 +36,15 @@ export class StepTimeoutError extends PipelineError {
 
 /** Why a document cannot be processed. Stable codes: users match on them. */
 export type DocumentReasonCode =
-  'UNSUPPORTED_TYPE' | 'EMPTY_FILE' | 'CORRUPT_PDF' | 'CORRUPT_IMAGE' | 'ENCRYPTED_PDF' | 'TOO_LARGE' | 'TOO_MANY_PAGES' | 'NO_TEXT';
+  | 'UNSUPPORTED_TYPE'
+  | 'EMPTY_FILE'
+  | 'CORRUPT_PDF'
+  | 'CORRUPT_IMAGE'
+  | 'ENCRYPTED_PDF'
+  | 'TOO_LARGE'
+  | 'TOO_MANY_PAGES'
+  | 'IMAGE_TOO_LARGE'
+  | 'NO_TEXT_FOUND';
 
 /**
  * The document itself is unusable. Terminal: retrying cannot help. The state machine routes the
@@ -55,7 +63,7 @@ export abstract class DocumentError extends PipelineError {
 
 export class UnsupportedDocumentError extends DocumentError {
   override readonly name = 'UnsupportedDocumentError' as const;
-  constructor(message: string, reasonCode: 'UNSUPPORTED_TYPE' | 'EMPTY_FILE' | 'NO_TEXT' = 'UNSUPPORTED_TYPE') {
+  constructor(message: string, reasonCode: 'UNSUPPORTED_TYPE' | 'EMPTY_FILE' | 'NO_TEXT_FOUND' = 'UNSUPPORTED_TYPE') {
     super(message, reasonCode);
   }
 }
@@ -70,7 +78,7 @@ export class CorruptDocumentError extends DocumentError {
 
 export class DocumentTooLargeError extends DocumentError {
   override readonly name = 'DocumentTooLargeError' as const;
-  constructor(message: string, reasonCode: 'TOO_LARGE' | 'TOO_MANY_PAGES' = 'TOO_LARGE') {
+  constructor(message: string, reasonCode: 'TOO_LARGE' | 'TOO_MANY_PAGES' | 'IMAGE_TOO_LARGE' = 'TOO_LARGE') {
     super(message, reasonCode);
   }
 }

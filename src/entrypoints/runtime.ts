@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { LoadedConfig } from '../config/load.js';
-import type { FinalOutcome } from '../domain/document.js';
+import { stepVersionsOf, type LoadedConfig } from '../config/load.js';
+import type { Extraction, FinalOutcome } from '../domain/document.js';
+import { extractText } from '../domain/extract.js';
 import { ReconciliationError, toPipelineError } from '../domain/errors.js';
 import type { BatchSummary } from '../domain/summarize.js';
 import { compileRules } from '../domain/validate.js';
@@ -14,11 +15,14 @@ import { createFileNotifier, createWebhookNotifier } from '../adapters/local/not
 import { createPdfjsPdfReader } from '../adapters/local/pdfjs-pdf-reader.js';
 import { SqliteStore } from '../adapters/local/sqlite-store.js';
 import { systemClock } from '../adapters/local/system-clock.js';
-import { createTesseractJsOcr } from '../adapters/local/tesseract-js-ocr.js';
+import { createOcrEngine } from '../adapters/local/ocr-factory.js';
+import { createSharpImagePipeline } from '../adapters/local/sharp-image-pipeline.js';
+import { createTokenBucket } from '../adapters/local/token-bucket.js';
 import { buildDefinition, localResource } from '../orchestration/definition.js';
 import type { LocalEngine } from '../orchestration/local/engine.js';
-import { createTaskHandlers, type TaskDeps } from '../orchestration/tasks.js';
+import { createTaskHandlers, extractOptionsOf, type TaskDeps } from '../orchestration/tasks.js';
 import type { Notifier } from '../ports/notifier.js';
+import type { ImagePipeline } from '../ports/image-pipeline.js';
 import type { OcrEngine } from '../ports/ocr-engine.js';
 
 /**
@@ -29,6 +33,8 @@ import type { OcrEngine } from '../ports/ocr-engine.js';
 export interface RuntimeOptions {
   /** Replaces the OCR engine (tests count calls or inject faults through it). */
   readonly ocr?: OcrEngine;
+  /** Replaces the image pipeline (tests that feed fake images to a scripted OCR engine). */
+  readonly images?: ImagePipeline;
   readonly extraNotifiers?: readonly Notifier[];
   readonly retryIntervalOverrides?: Record<string, number>;
   readonly onDocumentDone?: (documentId: string, outcome: FinalOutcome) => void;
@@ -71,6 +77,11 @@ export interface Runtime {
     options?: { skipped?: readonly SkippedFile[]; exclude?: ReadonlySet<string> },
   ): Promise<BatchRun | null>;
   resumeInterrupted(): Promise<BatchRun[]>;
+  /**
+   * Extracts one file the way the Extract step does, through the same checkpoints: a file whose
+   * bytes were extracted before (by a run or an earlier eval) is not read or OCRed again.
+   */
+  extractFile(file: string): Promise<{ documentId: string; extraction: Extraction; cached: boolean }>;
   close(): Promise<void>;
 }
 
@@ -102,6 +113,10 @@ export const listInbox = async (inputs: readonly string[]): Promise<{ files: Inb
   return { files, skipped };
 };
 
+/** The configured engine name a running OCR adapter stands for. */
+const resolvedEngine = (name: string): 'tesseract' | 'tesseract-js' | 'auto' =>
+  name === 'tesseract' || name === 'tesseract-js' ? name : 'auto';
+
 /** The store alone, for read-only commands (status, trace, batches). */
 export const openStore = (loaded: LoadedConfig): SqliteStore | null => {
   const file = path.join(loaded.config.dataDir, 'docroute.db');
@@ -117,7 +132,15 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
   await objects.sweepTemp();
   const sink = new FolderRouteSink(dataDir, (id) => objects.pathOf(id));
   await sink.sweepTemp(isAlive);
-  const ocr = options.ocr ?? createTesseractJsOcr({ workers: config.extract.ocr.workers, lang: config.extract.ocr.lang });
+  const ocr =
+    options.ocr ??
+    (await createOcrEngine({ engine: config.extract.ocr.engine, workers: config.extract.ocr.workers, lang: config.extract.ocr.lang }));
+  // `auto` resolves per machine; the engine that actually runs is part of what Extract produces,
+  // so it is part of the checkpoint version (native and WASM tesseract differ in their output).
+  const stepVersions = stepVersionsOf({
+    ...config,
+    extract: { ...config.extract, ocr: { ...config.extract.ocr, engine: resolvedEngine(ocr.name) } },
+  });
   const notifiers: Notifier[] = [...(options.extraNotifiers ?? [])];
   if (config.notify.file) notifiers.push(createFileNotifier(path.resolve(config.notify.file)));
   if (config.notify.webhook) notifiers.push(createWebhookNotifier(config.notify.webhook.url, config.notify.webhook.timeoutMs));
@@ -125,7 +148,7 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
   const deps: TaskDeps = {
     config,
     configVersion: loaded.version,
-    stepVersions: loaded.stepVersions,
+    stepVersions,
     objects,
     checkpoints: store,
     audit: store,
@@ -133,6 +156,12 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
     sink,
     pdf: createPdfjsPdfReader({ maxPages: config.limits.maxPages }),
     ocr,
+    images: options.images ?? createSharpImagePipeline(),
+    limiter: createTokenBucket({
+      ratePerSecond: config.extract.rateLimit.pagesPerSecond,
+      burst: config.extract.rateLimit.burst,
+      maxWaitMs: config.extract.rateLimit.maxWaitMs,
+    }),
     classifier: createKeywordClassifier(config.classify.classes),
     rules: compileRules(config.rules),
     notifiers,
@@ -260,6 +289,15 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
         documents.map(({ documentId, name }) => ({ documentId, name })),
         { resumed: false, files: files.length, sameBytesInBatch, skipped: [...skipped, ...unreadable] },
       );
+    },
+    extractFile: async (file) => {
+      const { documentId } = await objects.ingestFile(file);
+      const key = { documentId, step: 'Extract', configVersion: stepVersions.extract };
+      const cached = await store.get<Extraction>(key);
+      if (cached) return { documentId, extraction: cached, cached: true };
+      const extraction = await extractText(await objects.get(documentId), deps, extractOptionsOf(config));
+      await store.put(key, extraction);
+      return { documentId, extraction, cached: false };
     },
     close: async () => {
       await ocr.close();

@@ -4,7 +4,7 @@ import type { StepVersions } from '../config/load.js';
 import type { Classification, Decision, Extraction, FieldSet, FinalOutcome, Outcome, RouteResult } from '../domain/document.js';
 import { DOCUMENT_ID_PATTERN } from '../domain/document.js';
 import { ArtifactMissingError, InvalidStepInputError, PipelineError, reasonCodeForError, toPipelineError } from '../domain/errors.js';
-import { extractText } from '../domain/extract.js';
+import { extractText, type ExtractOptions } from '../domain/extract.js';
 import { extractFields } from '../domain/extract-fields.js';
 import { decide } from '../domain/route.js';
 import { summarize, type BatchSummary } from '../domain/summarize.js';
@@ -17,7 +17,9 @@ import type { Ledger } from '../ports/ledger.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { ObjectStore } from '../ports/object-store.js';
 import type { OcrEngine } from '../ports/ocr-engine.js';
+import type { ImagePipeline } from '../ports/image-pipeline.js';
 import type { PdfReader } from '../ports/pdf-reader.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { RouteSink } from '../ports/route-sink.js';
 import type { TaskName } from './definition.js';
 
@@ -37,6 +39,8 @@ export interface TaskDeps {
   readonly sink: RouteSink;
   readonly pdf: PdfReader;
   readonly ocr: OcrEngine;
+  readonly images: ImagePipeline;
+  readonly limiter: RateLimiter;
   readonly classifier: Classifier;
   readonly rules: CompiledRules;
   readonly notifiers: readonly Notifier[];
@@ -46,6 +50,16 @@ export interface TaskDeps {
 }
 
 export type TaskHandler = (envelope: unknown) => Promise<unknown>;
+
+/** The Extract step's options, from config (shared with `docroute eval`, which extracts the same way). */
+export const extractOptionsOf = (config: Config): ExtractOptions => ({
+  maxFileBytes: config.limits.maxFileBytes,
+  maxPages: config.limits.maxPages,
+  minTextChars: config.extract.minTextChars,
+  dpi: config.extract.ocr.dpi,
+  ocrTimeoutMs: config.extract.ocr.timeoutMs,
+  image: config.extract.image,
+});
 
 const DocumentRef = z.object({
   documentId: z.string().regex(DOCUMENT_ID_PATTERN),
@@ -248,12 +262,7 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
     },
 
     Extract: checkpointed(v.extract, summariseExtraction, async (item) =>
-      extractText(await deps.objects.get(item.document.documentId), deps, {
-        maxFileBytes: deps.config.limits.maxFileBytes,
-        maxPages: deps.config.limits.maxPages,
-        minTextChars: deps.config.extract.minTextChars,
-        dpi: deps.config.extract.ocr.dpi,
-      }),
+      extractText(await deps.objects.get(item.document.documentId), deps, extractOptionsOf(deps.config)),
     ),
 
     Classify: checkpointed(v.classify, summariseClassification, async (item) =>

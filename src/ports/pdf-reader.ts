@@ -1,3 +1,5 @@
+import type { Line } from '../domain/document.js';
+
 /** A raster image handed to OCR: encoded PNG bytes plus its size. */
 export interface RasterImage {
   readonly png: Uint8Array;
@@ -11,8 +13,12 @@ export interface PdfPage {
   /** Size in PDF points, after the page's /Rotate. */
   readonly width: number;
   readonly height: number;
+  /** The page's /Rotate, normalised to 0, 90, 180 or 270. */
+  readonly rotation: 0 | 90 | 180 | 270;
   /** The text layer, in reading order, lines separated by `\n`. Empty when the page has none. */
   readonly text: string;
+  /** The text layer as lines and words with boxes (0–1, upright page); confidence 1. */
+  readonly lines: readonly Line[];
   /** Renders the page for OCR. */
   render(dpi: number): Promise<RasterImage>;
 }

@@ -10,6 +10,7 @@ import { listInbox, openRuntime, type Runtime } from '../../src/entrypoints/runt
 import { TASK_NAMES } from '../../src/orchestration/definition.js';
 import type { OcrEngine, OcrResult } from '../../src/ports/ocr-engine.js';
 import { fakePng, tempDir } from '../helpers/docs.js';
+import { FakeImages } from '../helpers/fakes.js';
 
 /**
  * The real definition on the embedded engine, with real SQLite and route folders, and an OCR
@@ -34,7 +35,7 @@ const scriptedOcr = (script: (call: number) => OcrResult | Error): OcrEngine & {
   return engine;
 };
 
-const ok = (): OcrResult => ({ text: RECEIPT_TEXT, confidence: 0.93, width: 600, height: 1100 });
+const ok = (): OcrResult => ({ text: RECEIPT_TEXT, confidence: 0.93, width: 600, height: 1100, lines: [] });
 
 let runtime: Runtime | null = null;
 let server: Server | null = null;
@@ -52,7 +53,7 @@ const setup = async (ocr: OcrEngine, extra: Record<string, unknown> = {}) => {
   mkdirSync(inbox);
   writeFileSync(path.join(inbox, 'receipt.png'), fakePng('receipt-1'));
   const loaded = parseConfig({ dataDir: path.join(dir, 'data'), engine: { retry: { maxAttempts: 3 } }, ...extra });
-  runtime = await openRuntime(loaded, { ocr, retryIntervalOverrides: noWait });
+  runtime = await openRuntime(loaded, { ocr, images: new FakeImages(), retryIntervalOverrides: noWait });
   const { files } = await listInbox([inbox]);
   return { runtime, files, dir };
 };

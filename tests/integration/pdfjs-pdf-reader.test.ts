@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { loadImage } from '@napi-rs/canvas';
 import { degrees, PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildPageText, createPdfjsPdfReader } from '../../src/adapters/local/pdfjs-pdf-reader.js';
+import { buildPageLines, buildPageText, createPdfjsPdfReader } from '../../src/adapters/local/pdfjs-pdf-reader.js';
+import type { BoundingBox, Line } from '../../src/domain/document.js';
 import { CorruptDocumentError, DocumentTooLargeError, InvalidStepInputError, type DocumentReasonCode } from '../../src/domain/errors.js';
+import { assessTextLayer, type TextLayerAssessment } from '../../src/domain/text-quality.js';
+import type { PdfPage } from '../../src/ports/pdf-reader.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PUBLIC_PDFS = path.resolve(REPO_ROOT, '../shared/datasets/pdfs/public');
@@ -24,6 +27,79 @@ const makeTextPdf = async (): Promise<Uint8Array> => {
   second.setRotation(degrees(90));
   second.drawText('Rotated page', { x: 72, y: 700, size: 24, font });
   return doc.save();
+};
+
+/**
+ * A letter page with a heading, a total near the bottom-right drawn in two runs, and a landscape
+ * page made the usual way: a portrait page with /Rotate 90 whose text is drawn turned back by 90°,
+ * so it reads left to right on screen.
+ */
+const makeLayoutPdf = async (): Promise<Uint8Array> => {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  const letter = doc.addPage([612, 792]);
+  letter.drawText('Invoice 2024-0117', { x: 72, y: 720, size: 20, font });
+  letter.drawText('TOTAL', { x: 400, y: 80, size: 14, font });
+  letter.drawText('EUR 99.50', { x: 470, y: 80, size: 14, font });
+  const landscape = doc.addPage([612, 792]);
+  landscape.setRotation(degrees(90));
+  const turned = { size: 18, font, rotate: degrees(90) };
+  // On screen x grows with user y and y grows with user x (see pdfjs's viewport for /Rotate 90).
+  landscape.drawText('Landscape statement', { ...turned, x: 60, y: 72 });
+  landscape.drawText('TOTAL', { ...turned, x: 560, y: 560 });
+  landscape.drawText('EUR 99.50', { ...turned, x: 560, y: 640 });
+  return doc.save();
+};
+
+const boxesOf = (lines: readonly Line[]): BoundingBox[] => lines.flatMap((line) => [line.box, ...line.words.map((word) => word.box)]);
+
+const expectBoxInPage = (box: BoundingBox, label: string): void => {
+  expect(box.left, label).toBeGreaterThanOrEqual(0);
+  expect(box.top, label).toBeGreaterThanOrEqual(0);
+  expect(box.width, label).toBeGreaterThanOrEqual(0);
+  expect(box.height, label).toBeGreaterThanOrEqual(0);
+  expect(box.left + box.width, label).toBeLessThanOrEqual(1 + 1e-9);
+  expect(box.top + box.height, label).toBeLessThanOrEqual(1 + 1e-9);
+};
+
+/**
+ * Renders the page and checks the boxes against the ink: all ink falls in some line box (2 px of
+ * slack at 72 dpi for anti-aliasing), and every word box holds ink. Word boxes split a run by
+ * character count, so a word's edge can be off by part of a glyph: they are only held to the second.
+ * This ties the boxes to what a viewer shows, rotation included.
+ */
+const expectBoxesOnInk = async (page: PdfPage): Promise<void> => {
+  const { createCanvas } = await import('@napi-rs/canvas');
+  const raster = await page.render(72);
+  const image = await loadImage(Buffer.from(raster.png));
+  const canvas = createCanvas(image.width, image.height);
+  const context = canvas.getContext('2d');
+  context.drawImage(image, 0, 0);
+  const { data } = context.getImageData(0, 0, image.width, image.height);
+  const slack = 2;
+  const toPixels = (box: BoundingBox) => ({
+    x0: box.left * image.width - slack,
+    y0: box.top * image.height - slack,
+    x1: (box.left + box.width) * image.width + slack,
+    y1: (box.top + box.height) * image.height + slack,
+    ink: 0,
+  });
+  const lineBoxes = page.lines.map((line) => toPixels(line.box));
+  const wordBoxes = page.lines.flatMap((line) => line.words).map((word) => toPixels(word.box));
+  let ink = 0;
+  let outside = 0;
+  for (let y = 0; y < image.height; y += 1) {
+    for (let x = 0; x < image.width; x += 1) {
+      if ((data[(y * image.width + x) * 4] ?? 255) >= 160) continue;
+      ink += 1;
+      const inside = (b: ReturnType<typeof toPixels>): boolean => x + 0.5 >= b.x0 && x + 0.5 <= b.x1 && y + 0.5 >= b.y0 && y + 0.5 <= b.y1;
+      if (!lineBoxes.some(inside)) outside += 1;
+      for (const word of wordBoxes) if (inside(word)) word.ink += 1;
+    }
+  }
+  expect(ink).toBeGreaterThan(100);
+  expect(outside).toBe(0);
+  for (const word of wordBoxes) expect(word.ink).toBeGreaterThan(0);
 };
 
 /** Writes a classic (uncompressed xref) PDF from object bodies numbered 1..n; object 1 is the catalog. */
@@ -136,6 +212,81 @@ describe('createPdfjsPdfReader', () => {
       expect(second.width).toBe(792);
       expect(second.height).toBe(612);
       expect(second.text).toBe('Rotated page');
+    } finally {
+      await doc.close();
+    }
+  });
+
+  it('gives lines and words with boxes on the upright page, in the order of the text', async () => {
+    const doc = await reader.open(await makeLayoutPdf());
+    try {
+      const page = await doc.page(1);
+      expect(page.rotation).toBe(0);
+      expect(page.text).toBe('Invoice 2024-0117\nTOTAL EUR 99.50');
+      expect(page.lines.map((line) => line.text).join('\n')).toBe(page.text);
+      expect(page.lines.map((line) => line.words.map((word) => word.text))).toEqual([
+        ['Invoice', '2024-0117'],
+        ['TOTAL', 'EUR', '99.50'],
+      ]);
+      for (const line of page.lines) {
+        expect(line.confidence).toBe(1);
+        for (const word of line.words) expect(word.confidence).toBe(1);
+      }
+      const total = page.lines[1]?.words[0];
+      expect(total?.box.top).toBeGreaterThan(0.8);
+      expect(total?.box.left).toBeGreaterThan(0.5);
+      // 14 pt Helvetica: the box spans about one em of the 792 pt page, and starts at x = 400 pt.
+      expect((total?.box.height ?? 0) * 792).toBeGreaterThan(10);
+      expect((total?.box.height ?? 0) * 792).toBeLessThan(18);
+      expect(total?.box.left).toBeCloseTo(400 / 612, 3);
+      // Words are estimated within their run, and stay inside their line.
+      const [first, second] = page.lines[0]?.words ?? [];
+      expect(first && second && first.box.left + first.box.width <= second.box.left).toBe(true);
+      for (const box of boxesOf(page.lines)) expectBoxInPage(box, 'page 1');
+      await expectBoxesOnInk(page);
+    } finally {
+      await doc.close();
+    }
+  });
+
+  it('reports /Rotate and puts boxes on the page as it is shown', async () => {
+    const doc = await reader.open(await makeLayoutPdf());
+    try {
+      const page = await doc.page(2);
+      expect(page.rotation).toBe(90);
+      expect([page.width, page.height]).toEqual([792, 612]);
+      // The runs go up the page in user space, and still make lines.
+      expect(page.text).toBe('Landscape statement\nTOTAL EUR 99.50');
+      const [title, totalLine] = page.lines;
+      // Shown upright: lines are wide and short, the title at the top-left, the total at the bottom-right.
+      for (const line of page.lines) expect(line.box.width * page.width).toBeGreaterThan(3 * line.box.height * page.height);
+      expect(title?.box.top).toBeLessThan(0.2);
+      expect(title?.box.left).toBeCloseTo(72 / 792, 3);
+      expect(totalLine?.box.top).toBeGreaterThan(0.8);
+      expect(totalLine?.box.left).toBeGreaterThan(0.5);
+      const words = totalLine?.words ?? [];
+      expect(words.map((word) => word.text)).toEqual(['TOTAL', 'EUR', '99.50']);
+      for (let i = 1; i < words.length; i += 1) {
+        expect(words[i]?.box.left).toBeGreaterThan((words[i - 1]?.box.left ?? 1) + (words[i - 1]?.box.width ?? 1) - 1e-9);
+      }
+      for (const box of boxesOf(page.lines)) expectBoxInPage(box, 'page 2');
+      await expectBoxesOnInk(page);
+    } finally {
+      await doc.close();
+    }
+  });
+
+  it('puts unrotated text on a /Rotate 90 page where a viewer shows it: running down the page', async () => {
+    const doc = await reader.open(textPdf);
+    try {
+      const page = await doc.page(2);
+      expect(page.rotation).toBe(90);
+      const box = page.lines[0]?.box;
+      // Drawn at user (72, 700): shown at x = 700 of 792 and y = 72 of 612, reading downwards.
+      expect(box?.top).toBeCloseTo(72 / 612, 3);
+      expect(box?.left).toBeGreaterThan(0.85);
+      expect((box?.height ?? 0) * page.height).toBeGreaterThan(3 * (box?.width ?? 1) * page.width);
+      await expectBoxesOnInk(page);
     } finally {
       await doc.close();
     }
@@ -315,6 +466,93 @@ describe('buildPageText', () => {
     const text = buildPageText([item('x', 0, 100, 5), item('2', 5, 104, 4), item('a ', 20, 100, 10), item('b', 40, 100, 5)]);
     expect(text).toBe('x2 a b');
   });
+
+  it('puts the runs of one line left to right, whatever order the producer wrote them in', () => {
+    // A table row written amount first, with pdfjs's word spaces spanning the jumps between cells.
+    const text = buildPageText([
+      item('37,499.96', 500, 100, 45),
+      item(' ', 545, 100, -505),
+      item('BAIN, J', 0, 100, 35),
+      item(' ', 35, 100, 65),
+      item('DIRECTOR', 100, 100, 40, true),
+    ]);
+    expect(text).toBe('BAIN, J DIRECTOR 37,499.96');
+  });
+
+  it('measures lines along their own baseline, so text turned by 90° still makes lines', () => {
+    const turned = (str: string, x: number, y: number, width: number, hasEOL = false) => ({
+      str,
+      transform: [0, 10, -10, 0, x, y],
+      width,
+      height: 10,
+      hasEOL,
+    });
+    const text = buildPageText([
+      turned('Total', 100, 50, 25),
+      turned('due', 100, 80, 15),
+      turned('Next', 88, 50, 20),
+      turned('line', 88, 75, 20),
+    ]);
+    expect(text).toBe('Total due\nNext line');
+    // A run in another direction starts a line of its own.
+    expect(buildPageText([item('Across', 0, 100, 30), turned('Up', 40, 100, 10)])).toBe('Across\nUp');
+  });
+});
+
+describe('buildPageLines', () => {
+  // A 200 x 100 pt page without rotation: pdfjs's viewport flips y so the origin is top-left.
+  const viewport = { transform: [1, 0, 0, -1, 0, 100], width: 200, height: 100 };
+  const styles = { F1: { ascent: 0.8, descent: -0.2, vertical: false } };
+  const run = (str: string, x: number, y: number, width: number) => ({
+    str,
+    transform: [10, 0, 0, 10, x, y],
+    width,
+    height: 10,
+    hasEOL: false,
+    fontName: 'F1',
+  });
+
+  it('splits runs into words and gives each a share of the run by character count', () => {
+    const [line] = buildPageLines([run('ab cdef', 20, 50, 70)], viewport, styles);
+    expect(line?.text).toBe('ab cdef');
+    expect(line?.words.map((word) => word.text)).toEqual(['ab', 'cdef']);
+    const [ab, cdef] = line?.words ?? [];
+    // 7 characters over 70 pt: "ab" is 0–20, "cdef" 30–70; from 0.8 em above the baseline to 0.2 em below.
+    expect(ab?.box.left).toBeCloseTo(20 / 200);
+    expect(ab?.box.width).toBeCloseTo(20 / 200);
+    expect(cdef?.box.left).toBeCloseTo(50 / 200);
+    expect(cdef?.box.width).toBeCloseTo(40 / 200);
+    expect(ab?.box.top).toBeCloseTo((100 - 58) / 100);
+    expect(ab?.box.height).toBeCloseTo(10 / 100);
+    expect(line?.box).toEqual({ left: ab?.box.left, top: ab?.box.top, width: expect.closeTo(0.35) as number, height: ab?.box.height });
+  });
+
+  it('keeps a word whole across runs, and counts astral characters once', () => {
+    const [line] = buildPageLines([run('Invo', 0, 50, 20), run('ice 𠀀x', 20, 50, 30)], viewport, styles);
+    expect(line?.words.map((word) => word.text)).toEqual(['Invoice', '𠀀x']);
+    expect(line?.words[0]?.box.width).toBeCloseTo(35 / 200);
+    expect(line?.words[1]?.box.left).toBeCloseTo(40 / 200);
+  });
+
+  it('lays vertical writing down the page, centred on the pen', () => {
+    // pdfjs gives a vertical run's advance as `height` and the font size as `width`.
+    const vertical = { str: '日本語', transform: [10, 0, 0, 10, 100, 90], width: 10, height: 30, hasEOL: false, fontName: 'V' };
+    const [line] = buildPageLines([vertical], viewport, { V: { vertical: true } });
+    expect(line?.words.map((word) => word.text)).toEqual(['日本語']);
+    expect(line?.box.left).toBeCloseTo(95 / 200);
+    expect(line?.box.width).toBeCloseTo(10 / 200);
+    expect(line?.box.top).toBeCloseTo(10 / 100);
+    expect(line?.box.height).toBeCloseTo(30 / 100);
+  });
+
+  it('clamps boxes to the page and falls back on a default ascent for odd fonts', () => {
+    const lines = buildPageLines([{ ...run('edge', 190, 95, 40), fontName: 'odd' }], viewport, { odd: { ascent: 9, descent: 3 } });
+    const box = lines[0]?.box;
+    expect(box).toBeDefined();
+    if (box) expectBoxInPage(box, 'clamped');
+    expect(box?.top).toBe(0);
+    expect((box?.left ?? 0) + (box?.width ?? 0)).toBe(1);
+  });
 });
 
 describe.skipIf(!existsSync(PUBLIC_PDFS))(`public PDFs in ${PUBLIC_PDFS}`, () => {
@@ -342,6 +580,100 @@ describe.skipIf(!existsSync(PUBLIC_PDFS))(`public PDFs in ${PUBLIC_PDFS}`, () =>
     }
     // These are text PDFs from table-extraction test suites: nearly all have a text layer.
     expect(withText).toBeGreaterThanOrEqual(Math.ceil(files.length * 0.8));
+  });
+
+  /** What the corpus walk keeps per file: no text, only verdicts and geometry checks. */
+  interface FileReport {
+    readonly pageCount: number;
+    readonly rotations: number[];
+    readonly verdicts: { readonly page: number; readonly assessment: TextLayerAssessment }[];
+  }
+  const reports = new Map<string, FileReport>();
+  const pagesPerFile = 10;
+
+  // One walk over the corpus (the first pages of each file keep it to a few seconds) serves the tests below.
+  beforeAll(async () => {
+    const reader = createPdfjsPdfReader();
+    for (const name of files) {
+      const doc = await reader.open(new Uint8Array(readFileSync(path.join(PUBLIC_PDFS, name))));
+      try {
+        const report: FileReport = { pageCount: doc.pageCount, rotations: [], verdicts: [] };
+        for (let number = 1; number <= Math.min(doc.pageCount, pagesPerFile); number += 1) {
+          const page = await doc.page(number);
+          const label = `${name} p${String(number)}`;
+          report.rotations.push(page.rotation);
+          expect(page.lines.map((line) => line.text).join('\n'), label).toBe(page.text);
+          for (const box of boxesOf(page.lines)) expectBoxInPage(box, label);
+          if (page.text.trim().length > 0) report.verdicts.push({ page: number, assessment: assessTextLayer(page.text) });
+        }
+        reports.set(name, report);
+      } finally {
+        await doc.close();
+      }
+    }
+  });
+
+  it('opens the 65-page file whole', () => {
+    expect(reports.get('chelsea_pdta.pdf')?.pageCount).toBe(65);
+  });
+
+  it('judges every text layer usable except the one with a broken font encoding', () => {
+    const unusable: string[] = [];
+    for (const [name, report] of reports) {
+      if (name === 'issue-192-example.pdf') continue;
+      for (const { page, assessment } of report.verdicts) {
+        if (!assessment.usable) unusable.push(`${name} p${String(page)}: ${assessment.reason} ${assessment.score.toFixed(2)}`);
+      }
+    }
+    expect(unusable).toEqual([]);
+    const broken = reports.get('issue-192-example.pdf')?.verdicts ?? [];
+    expect(broken.length).toBeGreaterThan(0);
+    for (const { assessment } of broken) expect(assessment).toMatchObject({ usable: false, reason: 'GARBAGE_ENCODING' });
+  });
+
+  it("accepts the scan's OCR layer", () => {
+    const verdicts = reports.get('pr-136-example.pdf')?.verdicts ?? [];
+    expect(verdicts.length).toBeGreaterThan(0);
+    for (const { assessment } of verdicts) expect(assessment.usable).toBe(true);
+  });
+
+  it('reports the rotated NICS table as rotated, with the same lines turned onto the shown page', async () => {
+    expect(reports.get('nics-background-checks-2015-11-rotated.pdf')?.rotations).toEqual([90]);
+    expect(reports.get('nics-background-checks-2015-11.pdf')?.rotations).toEqual([0]);
+    const reader = createPdfjsPdfReader();
+    const firstPage = async (name: string): Promise<PdfPage> => {
+      const doc = await reader.open(new Uint8Array(readFileSync(path.join(PUBLIC_PDFS, name))));
+      try {
+        return await doc.page(1);
+      } finally {
+        await doc.close();
+      }
+    };
+    const plain = await firstPage('nics-background-checks-2015-11.pdf');
+    const rotated = await firstPage('nics-background-checks-2015-11-rotated.pdf');
+    expect([rotated.width, rotated.height]).toEqual([plain.height, plain.width]);
+    expect(rotated.text).toBe(plain.text);
+    expect(rotated.lines.length).toBe(plain.lines.length);
+    // The same content with /Rotate 90: each box turns a quarter clockwise onto the portrait page.
+    plain.lines.forEach((line, i) => {
+      const turned = rotated.lines[i]?.box;
+      expect(turned?.left).toBeCloseTo(1 - line.box.top - line.box.height, 6);
+      expect(turned?.top).toBeCloseTo(line.box.left, 6);
+      expect(turned?.width).toBeCloseTo(line.box.height, 6);
+      expect(turned?.height).toBeCloseTo(line.box.width, 6);
+    });
+    // Reading order on the page as written: words left to right within every line, and rows top to
+    // bottom. The producer wrote the title and two footnotes after the table, hence a few jumps back up.
+    for (const line of plain.lines) {
+      for (let i = 1; i < line.words.length; i += 1) {
+        expect(line.words[i]?.box.left ?? 0).toBeGreaterThanOrEqual(line.words[i - 1]?.box.left ?? 1);
+      }
+    }
+    let upward = 0;
+    for (let i = 1; i < plain.lines.length; i += 1)
+      if ((plain.lines[i]?.box.top ?? 0) < (plain.lines[i - 1]?.box.top ?? 0) - 0.002) upward += 1;
+    expect(upward).toBeLessThanOrEqual(3);
+    expect(plain.lines.length).toBeGreaterThan(50);
   });
 });
 

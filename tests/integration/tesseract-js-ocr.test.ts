@@ -7,14 +7,17 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPdfjsPdfReader } from '../../src/adapters/local/pdfjs-pdf-reader.js';
 import { createTesseractJsOcr, readImageSize } from '../../src/adapters/local/tesseract-js-ocr.js';
-import { ConfigError, CorruptDocumentError, DocumentTooLargeError, InternalError } from '../../src/domain/errors.js';
+import { ConfigError, CorruptDocumentError, DocumentTooLargeError, InternalError, StepTimeoutError } from '../../src/domain/errors.js';
 import type { OcrEngine } from '../../src/ports/ocr-engine.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const LINES = ['INVOICE 2024-0117', 'Northwind Traders', 'Total amount due 1,250.00 EUR', 'Payment within 30 days'];
 
-/** A letter page of plain text rendered at `dpi`, the way the pipeline rasterises scanned pages. */
+/**
+ * A letter page of plain text rendered at `dpi`, the way the pipeline rasterises scanned pages:
+ * four lines at the top, and "TOTAL 1,250.00" low on the page.
+ */
 const renderTextPage = async (dpi: number): Promise<{ png: Uint8Array; width: number; height: number }> => {
   const doc = await PDFDocument.create();
   const font = await doc.embedFont(StandardFonts.Helvetica);
@@ -22,6 +25,7 @@ const renderTextPage = async (dpi: number): Promise<{ png: Uint8Array; width: nu
   LINES.forEach((line, i) => {
     page.drawText(line, { x: 72, y: 700 - i * 36, size: 18, font });
   });
+  page.drawText('TOTAL 1,250.00', { x: 72, y: 150, size: 18, font });
   const pdf = await createPdfjsPdfReader().open(await doc.save());
   try {
     return await (await pdf.page(1)).render(dpi);
@@ -167,6 +171,35 @@ describe('createTesseractJsOcr', () => {
     expect(result.confidence).toBeGreaterThan(0.5);
     expect(result.confidence).toBeLessThanOrEqual(1);
     expect([result.width, result.height]).toEqual([1700, 2200]);
+    expect(result.engineVersion).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('returns lines and words with boxes normalised to the image, as the native adapter does', async () => {
+    const result = await engine.recognize(page.png, 'image/png');
+    expect(result.lines.map((line) => line.text)).toEqual([...LINES, 'TOTAL 1,250.00']);
+    const words = result.lines.flatMap((line) => line.words);
+    const total = words.find((word) => word.text === 'TOTAL');
+    const invoice = words.find((word) => word.text === 'INVOICE');
+    // Drawn at 72 pt from the left; "TOTAL" 150 pt from the bottom of a 792 pt page, "INVOICE" near the top.
+    expect(total?.box.top).toBeGreaterThan(0.5);
+    expect(total?.box.left).toBeCloseTo(72 / 612, 1);
+    expect(invoice?.box.top).toBeLessThan(0.2);
+    for (const line of result.lines) {
+      expect(line.confidence).toBeGreaterThan(0.5);
+      expect(line.confidence).toBeLessThanOrEqual(1);
+      expect(line.text).toBe(line.words.map((word) => word.text).join(' '));
+      for (const { box, confidence } of [line, ...line.words]) {
+        expect(confidence).toBeGreaterThanOrEqual(0);
+        expect(box.width).toBeGreaterThan(0);
+        expect(box.height).toBeGreaterThan(0);
+        expect(box.left + box.width).toBeLessThanOrEqual(1);
+        expect(box.top + box.height).toBeLessThanOrEqual(1);
+      }
+      for (const word of line.words) {
+        expect(word.box.left).toBeGreaterThanOrEqual(line.box.left);
+        expect(word.box.top).toBeGreaterThanOrEqual(line.box.top);
+      }
+    }
   });
 
   it('runs concurrent calls on the 2-worker pool, and accepts a JPEG', async () => {
@@ -190,7 +223,7 @@ describe('createTesseractJsOcr', () => {
     context.fillStyle = '#fff';
     context.fillRect(0, 0, 400, 300);
     const result = await engine.recognize(await canvas.encode('png'), 'image/png');
-    expect(result).toEqual({ text: '', confidence: 0, width: 400, height: 300 });
+    expect(result).toEqual({ text: '', confidence: 0, width: 400, height: 300, lines: [], engineVersion: expect.any(String) });
   });
 
   it('reports an undecodable image as CORRUPT_IMAGE, prints none of it, and keeps the pool working', async () => {
@@ -213,7 +246,24 @@ describe('createTesseractJsOcr', () => {
   it('refuses an image too large to OCR before decoding it', async () => {
     const error = await engine.recognize(hugePngHeader(40_000, 40_000), 'image/png').catch((err: unknown) => err);
     expect(error).toBeInstanceOf(DocumentTooLargeError);
-    expect((error as DocumentTooLargeError).reasonCode).toBe('TOO_LARGE');
+    expect((error as DocumentTooLargeError).reasonCode).toBe('IMAGE_TOO_LARGE');
+  });
+
+  it('abandons a job past timeoutMs with StepTimeoutError, replaces only that worker, and keeps serving', async () => {
+    const tesseract = (await import('tesseract.js')).default;
+    const createWorker = vi.spyOn(tesseract, 'createWorker');
+    // One job times out while the other worker finishes its own: only the stuck worker is replaced.
+    const [ok, timedOut] = await Promise.all([
+      engine.recognize(page.png, 'image/png', { timeoutMs: 60_000 }),
+      engine.recognize(page.png, 'image/png', { timeoutMs: 1 }).catch((err: unknown) => err),
+    ]);
+    expect(ok.text).toContain('Northwind');
+    expect(timedOut).toBeInstanceOf(StepTimeoutError);
+    expect((timedOut as StepTimeoutError).retryable).toBe(true);
+    // Both workers serve again: two concurrent calls need both, the replacement included.
+    const after = await Promise.all([engine.recognize(page.png, 'image/png'), engine.recognize(page.png, 'image/png')]);
+    for (const result of after) expect(result.text).toContain('INVOICE');
+    expect(createWorker).toHaveBeenCalledTimes(1);
   });
 
   it('starts the pool once under concurrent first calls, closes twice, and refuses use after close', async () => {

@@ -8,6 +8,7 @@ import {
   InvalidStepInputError,
   PipelineError,
 } from '../../domain/errors.js';
+import type { BoundingBox, Line, Word } from '../../domain/document.js';
 import type { PdfDocument, PdfPage, PdfReader, RasterImage } from '../../ports/pdf-reader.js';
 
 type Pdfjs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
@@ -102,59 +103,302 @@ interface TextItemLike {
   readonly width: number;
   readonly height: number;
   readonly hasEOL: boolean;
+  readonly fontName?: string;
+  readonly dir?: string;
 }
 
 // getTextContent also yields marked-content markers, which carry no text.
 const isTextItem = (item: unknown): item is TextItemLike =>
   typeof item === 'object' && item !== null && typeof (item as { str?: unknown }).str === 'string';
 
+/** A piece of a line's text: a text run, or a space we inserted between two runs (no geometry). */
+interface LinePiece {
+  readonly str: string;
+  readonly item: TextItemLike | null;
+}
+
 /**
- * Joins pdfjs's text runs into lines. pdfjs flags line ends it sees in the content stream
- * (`hasEOL`), but a producer can also start a new line by just moving the pen, so a jump in the
- * baseline by more than half the text height breaks the line too. Runs on one line that are visibly
- * apart get a space, unless pdfjs already emitted one. Content-stream order is kept: sorting by
- * position would interleave the columns of a multi-column page.
+ * Runs whose directions differ by more than this (cosine; about 25°) are never on one line: a
+ * rotated label next to a table is a line of its own.
  */
-export const buildPageText = (items: readonly unknown[]): string => {
-  const lines: string[] = [];
-  let line = '';
-  let lastY: number | undefined;
-  let lastEndX: number | undefined;
+const MIN_SAME_DIRECTION = 0.9;
+
+/** The unit vector of a run's baseline in user space; (1, 0) for a degenerate transform. */
+const baselineDirection = (transform: readonly number[]): readonly [number, number] => {
+  const [a = 1, b = 0] = transform;
+  const length = Math.hypot(a, b);
+  return length > 0 ? [a / length, b / length] : [1, 0];
+};
+
+/** A run placed in its line's frame: where it starts and ends along the baseline. */
+interface PlacedRun {
+  readonly item: TextItemLike;
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Splits pdfjs's text runs into lines, in content-stream order. pdfjs flags line ends it sees in the
+ * content stream (`hasEOL`), but a producer can also start a new line by just moving the pen, so a
+ * jump in the baseline by more than half the text height breaks the line too, and so does a change
+ * of direction. Positions are measured along and across the line's own baseline, not the page's x
+ * and y: a landscape page is often a portrait page with /Rotate 90 whose text matrix turns the text
+ * back, so its lines run up the page in user space (for ordinary text the two are the same).
+ */
+const splitLines = (items: readonly unknown[]): PlacedRun[][] => {
+  const lines: PlacedRun[][] = [];
+  let line: PlacedRun[] = [];
+  let direction: readonly [number, number] | undefined;
+  let lastAcross: number | undefined;
   let lastHeight = 0;
 
   const endLine = (): void => {
-    const trimmed = line.trimEnd();
-    if (trimmed.length > 0) lines.push(trimmed);
-    line = '';
-    lastY = undefined;
-    lastEndX = undefined;
+    if (line.length > 0) lines.push(line);
+    line = [];
+    direction = undefined;
+    lastAcross = undefined;
   };
 
   for (const item of items) {
     if (!isTextItem(item)) continue;
     if (item.str.length > 0) {
+      const [ux, uy] = baselineDirection(item.transform);
+      if (direction !== undefined && ux * direction[0] + uy * direction[1] < MIN_SAME_DIRECTION) endLine();
       const x = item.transform[4] ?? 0;
       const y = item.transform[5] ?? 0;
-      if (lastY !== undefined && Math.abs(y - lastY) > Math.max(lastHeight, item.height, 1) / 2) {
+      let [dx, dy] = direction ?? [ux, uy];
+      if (lastAcross !== undefined && Math.abs(y * dx - x * dy - lastAcross) > Math.max(lastHeight, item.height, 1) / 2) {
         endLine();
-      } else if (
-        lastEndX !== undefined &&
-        item.height > 0 &&
-        x - lastEndX > item.height * 0.2 &&
-        !/\s$/.test(line) &&
-        !/^\s/.test(item.str)
-      ) {
-        line += ' ';
+        [dx, dy] = [ux, uy];
       }
-      line += item.str;
-      lastY = y;
-      lastEndX = x + item.width;
+      direction ??= [ux, uy];
+      const start = x * dx + y * dy;
+      line.push({ item, start, end: start + item.width });
+      lastAcross = y * dx - x * dy;
       if (item.height > 0) lastHeight = item.height;
     }
     if (item.hasEOL) endLine();
   }
   endLine();
-  return lines.join('\n');
+  return lines;
+};
+
+/**
+ * Joins pdfjs's text runs into lines of text. Lines keep content-stream order: sorting lines by
+ * position would interleave the columns of a multi-column page. Within a line, whose runs share a
+ * baseline, runs are put left to right (producers of tables often write a row's cells in any order);
+ * not for right-to-left text, whose runs pdfjs already gives in logical order. Runs that are visibly
+ * apart get a space, unless there is one already. Lines are untrimmed; blank lines are dropped.
+ */
+const groupLines = (items: readonly unknown[]): LinePiece[][] => {
+  const lines: LinePiece[][] = [];
+  for (const runs of splitLines(items)) {
+    const ordered = runs.some(({ item }) => item.dir === 'rtl') ? runs : [...runs].sort((a, b) => a.start - b.start);
+    const pieces: LinePiece[] = [];
+    let text = '';
+    let lastEnd: number | undefined;
+    for (const { item, start, end } of ordered) {
+      if (item.str.trim().length === 0) {
+        // pdfjs's own word spaces. Their width spans whatever gap they stand for (up to a jump across
+        // a table), so they say nothing about where ink ends; and one space is enough.
+        if (text.length > 0 && !/\s$/.test(text)) {
+          pieces.push({ str: item.str, item });
+          text += item.str;
+        }
+        continue;
+      }
+      if (lastEnd !== undefined && item.height > 0 && start - lastEnd > item.height * 0.2 && !/\s$/.test(text)) {
+        pieces.push({ str: ' ', item: null });
+        text += ' ';
+      }
+      pieces.push({ str: item.str, item });
+      text += item.str;
+      lastEnd = lastEnd === undefined ? end : Math.max(lastEnd, end);
+    }
+    if (text.trim().length > 0) lines.push(pieces);
+  }
+  return lines;
+};
+
+const lineText = (pieces: readonly LinePiece[]): string =>
+  pieces
+    .map((piece) => piece.str)
+    .join('')
+    .trimEnd();
+
+/** The page's text layer: lines in content-stream order, joined by '\n' (see `groupLines`). */
+export const buildPageText = (items: readonly unknown[]): string => groupLines(items).map(lineText).join('\n');
+
+/** What `buildPageLines` needs of a pdfjs viewport at scale 1: user space → upright page, y down. */
+export interface PageViewportLike {
+  readonly transform: readonly number[];
+  readonly width: number;
+  readonly height: number;
+}
+
+/** What `buildPageLines` needs of pdfjs's per-font styles (ascent and descent in em). */
+export interface TextStyleLike {
+  readonly ascent?: number;
+  readonly descent?: number;
+  readonly vertical?: boolean;
+}
+
+/**
+ * pdfjs reports the font's ascent and descent in em, but some fonts carry none or nonsense (0, or
+ * several em from a broken descriptor). Like pdfjs's own text layer, fall back to 0.8 em above the
+ * baseline and whatever is left of 1 em below it.
+ */
+const DEFAULT_ASCENT = 0.8;
+
+const fontExtent = (style: TextStyleLike | undefined): { ascent: number; descent: number } => {
+  const ascent = style?.ascent;
+  const descent = style?.descent;
+  const goodDescent = descent !== undefined && descent <= 0 && descent >= -1 ? descent : undefined;
+  if (ascent !== undefined && ascent > 0 && ascent <= 1.5) return { ascent, descent: goodDescent ?? ascent - 1 };
+  if (goodDescent !== undefined) return { ascent: 1 + goodDescent, descent: goodDescent };
+  return { ascent: DEFAULT_ASCENT, descent: DEFAULT_ASCENT - 1 };
+};
+
+/** An axis-aligned box in upright page units (points at scale 1), y down. */
+interface Extent {
+  minX: number;
+  minY: number;
+  maxX: number;
+  maxY: number;
+}
+
+const unionExtent = (a: Extent | undefined, b: Extent): Extent =>
+  a === undefined
+    ? { ...b }
+    : { minX: Math.min(a.minX, b.minX), minY: Math.min(a.minY, b.minY), maxX: Math.max(a.maxX, b.maxX), maxY: Math.max(a.maxY, b.maxY) };
+
+const clamp01 = (value: number): number => (Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0);
+
+const toBox = (extent: Extent, viewport: PageViewportLike): BoundingBox => {
+  const left = clamp01(extent.minX / viewport.width);
+  const top = clamp01(extent.minY / viewport.height);
+  return {
+    left,
+    top,
+    width: clamp01(extent.maxX / viewport.width) - left,
+    height: clamp01(extent.maxY / viewport.height) - top,
+  };
+};
+
+/**
+ * Maps a slice of a run to the upright page. A run's transform places its baseline origin in user
+ * space and its x/y axes give the text direction and the glyphs' "up"; pdfjs gives the run's advance
+ * (`width`, or `height` for vertical fonts) but not each glyph's, so a slice of characters [from, to)
+ * of `count` gets the same fraction of the advance. The four corners go through the viewport
+ * transform, which applies the page's /Rotate and view box, and the box is their bounding box.
+ */
+const sliceExtent = (
+  item: TextItemLike,
+  style: TextStyleLike | undefined,
+  viewport: PageViewportLike,
+  from: number,
+  to: number,
+  count: number,
+): Extent => {
+  const [, , c = 0, d = 1, e = 0, f = 0] = item.transform;
+  const [ux, uy] = baselineDirection(item.transform);
+  // The font size is the length of the glyphs' "up" axis in user space.
+  const size = Math.hypot(c, d);
+  const vx = size > 0 ? c / size : -uy;
+  const vy = size > 0 ? d / size : ux;
+  const corners: (readonly [number, number])[] = [];
+  if (style?.vertical === true) {
+    // Vertical writing: glyphs are centred on the origin and advance down the text space's y axis.
+    const half = item.width / 2;
+    const start = (item.height * from) / count;
+    const end = (item.height * to) / count;
+    for (const across of [-half, half]) {
+      for (const along of [start, end]) corners.push([e + ux * across - vx * along, f + uy * across - vy * along]);
+    }
+  } else {
+    const { ascent, descent } = fontExtent(style);
+    const start = (item.width * from) / count;
+    const end = (item.width * to) / count;
+    for (const along of [start, end]) {
+      for (const up of [descent * size, ascent * size]) corners.push([e + ux * along + vx * up, f + uy * along + vy * up]);
+    }
+  }
+  const [ta = 1, tb = 0, tc = 0, td = 1, te = 0, tf = 0] = viewport.transform;
+  let extent: Extent | undefined;
+  for (const [x, y] of corners) {
+    const px = ta * x + tc * y + te;
+    const py = tb * x + td * y + tf;
+    extent = unionExtent(extent, { minX: px, minY: py, maxX: px, maxY: py });
+  }
+  return extent ?? { minX: 0, minY: 0, maxX: 0, maxY: 0 };
+};
+
+/**
+ * The page's text layer as lines and words with boxes, in the same lines and order as
+ * `buildPageText`, so `lines.map(l => l.text).join('\n')` is the page text. Words are the
+ * line's whitespace-separated tokens; a word may span runs (producers often split a word where
+ * kerning changes). Boxes are fractions of the upright page (after /Rotate), origin top-left.
+ * A text layer is what the producer wrote, so every confidence is 1.
+ */
+export const buildPageLines = (
+  items: readonly unknown[],
+  viewport: PageViewportLike,
+  styles: Readonly<Record<string, TextStyleLike>> = {},
+): Line[] => {
+  const lines: Line[] = [];
+  for (const pieces of groupLines(items)) {
+    const words: Word[] = [];
+    let wordText = '';
+    let wordExtent: Extent | undefined;
+    const endWord = (): void => {
+      if (wordText.length > 0 && wordExtent !== undefined) {
+        words.push({ text: wordText, confidence: 1, box: toBox(wordExtent, viewport) });
+      }
+      wordText = '';
+      wordExtent = undefined;
+    };
+    for (const { str, item } of pieces) {
+      if (item === null) {
+        endWord();
+        continue;
+      }
+      // Code points, not UTF-16 units: a CJK extension or emoji glyph is one character of advance.
+      const chars = Array.from(str);
+      const style = item.fontName === undefined ? undefined : styles[item.fontName];
+      let start = 0;
+      while (start < chars.length) {
+        if (/\s/.test(chars[start] ?? '')) {
+          endWord();
+          start += 1;
+          continue;
+        }
+        let end = start;
+        while (end < chars.length && !/\s/.test(chars[end] ?? '')) end += 1;
+        wordText += chars.slice(start, end).join('');
+        wordExtent = unionExtent(wordExtent, sliceExtent(item, style, viewport, start, end, chars.length));
+        start = end;
+      }
+    }
+    endWord();
+    let lineExtent: Extent | undefined;
+    for (const word of words) {
+      const { left, top, width, height } = word.box;
+      lineExtent = unionExtent(lineExtent, { minX: left, minY: top, maxX: left + width, maxY: top + height });
+    }
+    if (lineExtent === undefined) continue;
+    lines.push({
+      text: lineText(pieces),
+      confidence: 1,
+      box: {
+        left: lineExtent.minX,
+        top: lineExtent.minY,
+        width: lineExtent.maxX - lineExtent.minX,
+        height: lineExtent.maxY - lineExtent.minY,
+      },
+      words,
+    });
+  }
+  return lines;
 };
 
 const renderPage = async (page: PDFPageProxy, canvasFactory: CanvasFactory, dpi: number): Promise<RasterImage> => {
@@ -187,16 +431,29 @@ const renderPage = async (page: PDFPageProxy, canvasFactory: CanvasFactory, dpi:
   }
 };
 
+/**
+ * pdfjs already reduces /Rotate to 0–359 and ignores values that are not multiples of 90, but the
+ * port promises exactly one of four values, so anything else is folded onto the nearest quarter turn.
+ */
+const normaliseRotation = (degrees: number): PdfPage['rotation'] => {
+  const quarterTurns = Number.isFinite(degrees) ? Math.round(degrees / 90) : 0;
+  const rotation = (((quarterTurns % 4) + 4) % 4) * 90;
+  return rotation === 90 || rotation === 180 || rotation === 270 ? rotation : 0;
+};
+
 const openPage = async (doc: PDFDocumentProxy, pageNumber: number): Promise<PdfPage> => {
   const proxy = await doc.getPage(pageNumber);
   const content = await proxy.getTextContent();
-  const { width, height } = proxy.getViewport({ scale: 1 });
+  const viewport = proxy.getViewport({ scale: 1 });
+  const lines = buildPageLines(content.items, viewport, content.styles);
   const canvasFactory = doc.canvasFactory as CanvasFactory;
   return {
     page: pageNumber,
-    width,
-    height,
-    text: buildPageText(content.items),
+    width: viewport.width,
+    height: viewport.height,
+    rotation: normaliseRotation(proxy.rotate),
+    text: lines.map((line) => line.text).join('\n'),
+    lines,
     render: async (dpi) => {
       try {
         return await renderPage(proxy, canvasFactory, dpi);

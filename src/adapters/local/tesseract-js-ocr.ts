@@ -3,12 +3,15 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker as NodeWorker } from 'node:worker_threads';
 import type Tesseract from 'tesseract.js';
+import type { BoundingBox, Line, Word } from '../../domain/document.js';
 import {
   ConfigError,
   CorruptDocumentError,
   DependencyUnavailableError,
   DocumentTooLargeError,
   InternalError,
+  InvalidStepInputError,
+  StepTimeoutError,
   type PipelineError,
 } from '../../domain/errors.js';
 import type { OcrEngine, OcrResult } from '../../ports/ocr-engine.js';
@@ -202,10 +205,30 @@ const spawnCapturingThread = <T>(spawn: () => T): Promise<{ result: T; thread: N
     });
   });
 
+/** One started tesseract.js worker and the thread it runs on. */
+interface Member {
+  readonly worker: Tesseract.Worker;
+  readonly thread: NodeWorker | undefined;
+}
+
+interface Waiter {
+  readonly take: (member: Member) => void;
+}
+
+/**
+ * Our own dispatch instead of tesseract.js's Scheduler: the Scheduler never says which worker runs
+ * a job, and a timed-out job must end exactly that worker (wasm cannot be interrupted otherwise).
+ */
 interface Pool {
-  readonly scheduler: Tesseract.Scheduler;
+  readonly tesseract: TesseractModule;
+  readonly langPath: string;
+  readonly idle: Member[];
+  readonly waiting: Waiter[];
+  readonly members: Set<Member>;
   /** Every thread spawned for the pool, started or not, so that stopping it ends them all. */
-  readonly threads: NodeWorker[];
+  readonly threads: Set<NodeWorker>;
+  /** Threads this adapter ended on purpose (a timed-out job): their exit is not a crash. */
+  readonly dismissed: WeakSet<NodeWorker>;
   /** Rejecters of the jobs in flight: a pool that dies must fail them, as tesseract.js never would. */
   readonly inFlight: Set<(err: PipelineError) => void>;
   stopping: boolean;
@@ -216,10 +239,25 @@ const stopPool = async (pool: Pool, reason: PipelineError): Promise<void> => {
   pool.stopping = true;
   for (const reject of pool.inFlight) reject(reason);
   pool.inFlight.clear();
+  pool.waiting.length = 0;
+  pool.idle.length = 0;
   // tesseract.js's terminate does not wait for the threads to end; ending them here does, so the
   // process can exit as soon as close() resolves.
-  await pool.scheduler.terminate();
-  await Promise.all(pool.threads.map((thread) => thread.terminate()));
+  await Promise.all([...pool.members].map((member) => member.worker.terminate().catch(() => undefined)));
+  await Promise.all([...pool.threads].map((thread) => thread.terminate()));
+};
+
+const acquire = (pool: Pool): Promise<Member> => {
+  const member = pool.idle.pop();
+  if (member !== undefined) return Promise.resolve(member);
+  return new Promise((take) => pool.waiting.push({ take }));
+};
+
+const release = (pool: Pool, member: Member): void => {
+  if (pool.stopping) return;
+  const waiter = pool.waiting.shift();
+  if (waiter === undefined) pool.idle.push(member);
+  else waiter.take(member);
 };
 
 const describeFailure = (err: unknown): string => {
@@ -228,13 +266,8 @@ const describeFailure = (err: unknown): string => {
   return err instanceof Error ? err.name : 'no detail';
 };
 
-const startWorker = async (
-  tesseract: TesseractModule,
-  lang: string,
-  langPath: string,
-  pool: Pool,
-  onCrash: () => void,
-): Promise<Tesseract.Worker> => {
+const startWorker = async (lang: string, pool: Pool, onCrash: (thread: NodeWorker) => void): Promise<Member> => {
+  const { tesseract, langPath } = pool;
   let started = false;
   let fail: (detail: string) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => {
@@ -266,13 +299,13 @@ const startWorker = async (
   );
   void starting.catch(() => undefined);
   if (thread !== undefined) {
-    pool.threads.push(thread);
+    pool.threads.add(thread);
     // Leptonica and Tesseract print diagnostics from the thread, and those can quote the
     // document's bytes (libpng names the chunk it choked on). Drop them.
     thread.stdout.unpipe(process.stdout).resume();
     thread.stderr.unpipe(process.stderr).resume();
     const onEnd = (err?: unknown): void => {
-      if (started) onCrash();
+      if (started) onCrash(thread);
       else fail(err === undefined || typeof err === 'number' ? 'thread exited' : describeFailure(err));
     };
     thread.on('error', onEnd);
@@ -283,7 +316,7 @@ const startWorker = async (
     // Whole-page documents: automatic segmentation, as the tesseract CLI does by default.
     await Promise.race([worker.setParameters({ tessedit_pageseg_mode: tesseract.PSM.AUTO }), failed]);
     started = true;
-    return worker;
+    return { worker, thread };
   } catch (err) {
     if (err instanceof DependencyUnavailableError) throw err;
     throw new DependencyUnavailableError(`tesseract.js worker failed to start (${describeFailure(err)})`);
@@ -298,10 +331,99 @@ const translateJobError = (reason: unknown): PipelineError =>
     : new DependencyUnavailableError('tesseract.js failed while recognising an image');
 
 /**
+ * Checks an image before any engine decodes it: a readable PNG, JPEG, TIFF, WebP or BMP header,
+ * within the size Tesseract accepts. Shared by the OCR adapters so that both refuse the same
+ * images with the same reason codes.
+ */
+export const checkOcrImage = (image: Uint8Array): ImageSize => {
+  const size = readImageSize(image);
+  if (size === undefined || size.width === 0 || size.height === 0) {
+    throw new CorruptDocumentError('image could not be decoded', 'CORRUPT_IMAGE');
+  }
+  if (Math.max(size.width, size.height) > MAX_IMAGE_SIDE || size.width * size.height > MAX_IMAGE_PIXELS) {
+    throw new DocumentTooLargeError(`image is ${String(size.width)} x ${String(size.height)} px, more than OCR accepts`, 'IMAGE_TOO_LARGE');
+  }
+  return size;
+};
+
+/** Confidences and fractions of a page live in [0, 1]; anything not a number counts as 0. */
+export const clamp01 = (value: number): number => (Number.isFinite(value) ? Math.min(1, Math.max(0, value)) : 0);
+
+/** One axis of a box in pixels as [start, length] fractions of `size`, cut to the page when it overhangs. */
+const normaliseSpan = (start: number, length: number, size: number): [number, number] => {
+  const from = start / size;
+  const to = (start + length) / size;
+  // Divided directly when inside, so a box stays exact (0.3 - 0.1 is not 0.2 in floating point).
+  if (from >= 0 && to <= 1) return [from, length / size];
+  const lo = clamp01(from);
+  return [lo, Math.max(0, clamp01(to) - lo)];
+};
+
+/** Pixels to fractions of the page, cut so a box never leaves it. */
+export const normaliseBox = (box: BoundingBox, pageWidth: number, pageHeight: number): BoundingBox => {
+  if (!(pageWidth > 0 && pageHeight > 0)) return { left: 0, top: 0, width: 0, height: 0 };
+  const [left, width] = normaliseSpan(box.left, box.width, pageWidth);
+  const [top, height] = normaliseSpan(box.top, box.height, pageHeight);
+  return { left, top, width, height };
+};
+
+/** A tesseract.js box (corners, in pixels) as a fraction of the image, cut to it. */
+const normaliseBbox = (bbox: Tesseract.Bbox, size: ImageSize): BoundingBox =>
+  normaliseBox({ left: bbox.x0, top: bbox.y0, width: bbox.x1 - bbox.x0, height: bbox.y1 - bbox.y0 }, size.width, size.height);
+
+/**
+ * Tesseract's block tree flattened to lines in reading order, in the model the native CLI adapter
+ * produces: empty words dropped, a line's box the union of its words, its confidence their mean.
+ */
+export const linesFromBlocks = (blocks: readonly Tesseract.Block[] | null, size: ImageSize): Line[] => {
+  const lines: Line[] = [];
+  for (const block of blocks ?? []) {
+    for (const paragraph of block.paragraphs) {
+      for (const line of paragraph.lines) {
+        const kept = line.words.filter((word) => word.text.trim() !== '');
+        if (kept.length === 0) continue;
+        const words: Word[] = kept.map((word) => ({
+          text: word.text.trim(),
+          confidence: clamp01(word.confidence / 100),
+          box: normaliseBbox(word.bbox, size),
+        }));
+        const union: Tesseract.Bbox = {
+          x0: Math.min(...kept.map((word) => word.bbox.x0)),
+          y0: Math.min(...kept.map((word) => word.bbox.y0)),
+          x1: Math.max(...kept.map((word) => word.bbox.x1)),
+          y1: Math.max(...kept.map((word) => word.bbox.y1)),
+        };
+        lines.push({
+          text: words.map((word) => word.text).join(' '),
+          confidence: words.reduce((sum, word) => sum + word.confidence, 0) / words.length,
+          box: normaliseBbox(union, size),
+          words,
+        });
+      }
+    }
+  }
+  return lines;
+};
+
+let packageVersion: string | undefined;
+
+/** The tesseract.js package version, e.g. "7.0.0": what decides its results, with the model. */
+const tesseractJsVersion = (): string | undefined => {
+  try {
+    packageVersion ??= (createRequire(import.meta.url)('tesseract.js/package.json') as { version?: string }).version;
+  } catch {
+    // Not worth failing a recognition over: the version is provenance only.
+  }
+  return packageVersion;
+};
+
+/**
  * An OcrEngine on tesseract.js (Tesseract compiled to wasm), fully offline: the language data comes
  * from an npm package. A pool of `workers` threads is started on the first `recognize` and shared by
  * concurrent calls. A failure other than an undecodable image retires the whole pool (its wasm
- * engines may be left aborted); the next call starts a fresh one.
+ * engines may be left aborted); the next call starts a fresh one. A job past its `timeoutMs`
+ * (counted from when a worker takes it, not while it waits) ends its worker's thread, the only way
+ * to stop wasm mid-page, and a fresh worker takes its place while the others carry on.
  */
 export const createTesseractJsOcr = (options: TesseractJsOcrOptions): OcrEngine => {
   const lang = options.lang ?? 'eng';
@@ -327,17 +449,67 @@ export const createTesseractJsOcr = (options: TesseractJsOcrOptions): OcrEngine 
     void stopPool(pool, reason);
   };
 
+  const onCrash = (pool: Pool, thread: NodeWorker): void => {
+    if (!pool.stopping && !pool.dismissed.has(thread)) {
+      retire(pool, new DependencyUnavailableError('a tesseract.js worker stopped unexpectedly'));
+    }
+  };
+
+  /** Ends a worker that started after its pool was stopped. */
+  const stopPoolMember = async (member: Member): Promise<void> => {
+    await member.worker.terminate().catch(() => undefined);
+    await member.thread?.terminate();
+  };
+
+  /** Ends a worker stuck on a job and starts another in its place. */
+  const replace = (pool: Pool, member: Member): void => {
+    pool.members.delete(member);
+    if (member.thread !== undefined) {
+      pool.dismissed.add(member.thread);
+      const thread = member.thread;
+      void thread.terminate().then(() => pool.threads.delete(thread));
+    }
+    void member.worker.terminate().catch(() => undefined);
+    if (pool.stopping) return;
+    startWorker(lang, pool, (thread) => {
+      onCrash(pool, thread);
+    }).then(
+      (fresh) => {
+        pool.members.add(fresh);
+        if (pool.stopping) void stopPoolMember(fresh);
+        else release(pool, fresh);
+      },
+      (err: unknown) => {
+        // Without a replacement the pool is short of a worker for good: start afresh next call.
+        retire(
+          pool,
+          err instanceof DependencyUnavailableError ? err : new DependencyUnavailableError('tesseract.js worker failed to restart'),
+        );
+      },
+    );
+  };
+
   const startPool = async (): Promise<Pool> => {
     const langPath = await languageDataPath(lang);
     const tesseract = await loadTesseract();
-    const pool: Pool = { scheduler: tesseract.createScheduler(), threads: [], inFlight: new Set(), stopping: false };
-    const onCrash = (): void => {
-      if (!pool.stopping) retire(pool, new DependencyUnavailableError('a tesseract.js worker stopped unexpectedly'));
+    const pool: Pool = {
+      tesseract,
+      langPath,
+      idle: [],
+      waiting: [],
+      members: new Set(),
+      threads: new Set(),
+      dismissed: new WeakSet(),
+      inFlight: new Set(),
+      stopping: false,
     };
     const started = await Promise.allSettled(
       Array.from({ length: options.workers }, async () => {
-        const worker = await startWorker(tesseract, lang, langPath, pool, onCrash);
-        pool.scheduler.addWorker(worker);
+        const member = await startWorker(lang, pool, (thread) => {
+          onCrash(pool, thread);
+        });
+        pool.members.add(member);
+        pool.idle.push(member);
       }),
     );
     const failure = started.find((outcome) => outcome.status === 'rejected');
@@ -364,45 +536,87 @@ export const createTesseractJsOcr = (options: TesseractJsOcrOptions): OcrEngine 
     return current;
   };
 
-  const run = (pool: Pool, image: Uint8Array): Promise<Tesseract.RecognizeResult> =>
+  const run = (pool: Pool, image: Uint8Array, timeoutMs: number | undefined): Promise<Tesseract.RecognizeResult> =>
     new Promise<Tesseract.RecognizeResult>((resolve, reject) => {
       if (pool.stopping) {
         reject(new DependencyUnavailableError('tesseract.js worker pool is stopping'));
         return;
       }
-      pool.inFlight.add(reject);
-      // The typings ask for a Buffer; at runtime any Uint8Array works. A view, not a copy:
-      // tesseract.js copies the bytes itself before posting them to the thread.
-      const buffer = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
-      void pool.scheduler
-        .addJob('recognize', buffer, {}, { text: true })
-        .then(resolve, (reason: unknown) => {
-          const error = translateJobError(reason);
-          if (error instanceof DependencyUnavailableError) retire(pool, error);
-          reject(error);
+      let settled = false;
+      const settle = (outcome: () => void): void => {
+        if (settled) return;
+        settled = true;
+        pool.inFlight.delete(fail);
+        outcome();
+      };
+      const fail = (err: PipelineError): void => {
+        settle(() => {
+          reject(err);
+        });
+      };
+      pool.inFlight.add(fail);
+      void acquire(pool)
+        .then((member) => {
+          if (settled || pool.stopping) {
+            release(pool, member);
+            return;
+          }
+          let timer: NodeJS.Timeout | undefined;
+          if (timeoutMs !== undefined) {
+            timer = setTimeout(() => {
+              if (settled) return;
+              fail(new StepTimeoutError('tesseract.js did not finish within its time budget'));
+              replace(pool, member);
+            }, timeoutMs);
+          }
+          // The typings ask for a Buffer; at runtime any Uint8Array works. A view, not a copy:
+          // tesseract.js copies the bytes itself before posting them to the thread.
+          const buffer = Buffer.from(image.buffer, image.byteOffset, image.byteLength);
+          member.worker.recognize(buffer, {}, { text: true, blocks: true }).then(
+            (result) => {
+              clearTimeout(timer);
+              if (settled) return;
+              release(pool, member);
+              settle(() => {
+                resolve(result);
+              });
+            },
+            (reason: unknown) => {
+              clearTimeout(timer);
+              if (settled) return;
+              const error = translateJobError(reason);
+              if (error instanceof DependencyUnavailableError) retire(pool, error);
+              else release(pool, member);
+              fail(error);
+            },
+          );
         })
-        .finally(() => pool.inFlight.delete(reject));
+        // Nothing above should throw; if it does, the job must still settle, and not as an unhandled rejection.
+        .catch((err: unknown) => {
+          fail(new InternalError(`tesseract.js job failed (${err instanceof Error ? err.name : typeof err})`));
+        });
     });
 
   return {
     name: 'tesseract-js',
 
-    recognize: async (image): Promise<OcrResult> => {
+    recognize: async (image, _mediaType, recognizeOptions): Promise<OcrResult> => {
       if (closing !== undefined) throw new InternalError('tesseract-js OCR engine used after close');
-      const size = readImageSize(image);
-      if (size === undefined || size.width === 0 || size.height === 0) {
-        throw new CorruptDocumentError('image could not be decoded', 'CORRUPT_IMAGE');
+      const timeoutMs = recognizeOptions?.timeoutMs;
+      if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs <= 0)) {
+        throw new InvalidStepInputError('OCR timeoutMs must be a positive number');
       }
-      if (Math.max(size.width, size.height) > MAX_IMAGE_SIDE || size.width * size.height > MAX_IMAGE_PIXELS) {
-        throw new DocumentTooLargeError(`image is ${String(size.width)} x ${String(size.height)} px, more than OCR accepts`, 'TOO_LARGE');
-      }
+      const size = checkOcrImage(image);
       const pool = await getPool();
-      const { data } = await run(pool, image);
+      const { data } = await run(pool, image, timeoutMs);
+      const engineVersion = tesseractJsVersion();
       return {
         text: data.text.trimEnd(),
-        confidence: Math.min(1, Math.max(0, data.confidence / 100)),
+        confidence: clamp01(data.confidence / 100),
         width: size.width,
         height: size.height,
+        lines: linesFromBlocks(data.blocks, size),
+        ...(engineVersion === undefined ? {} : { engineVersion }),
       };
     },
 

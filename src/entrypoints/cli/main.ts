@@ -10,6 +10,7 @@ import { ConfigError, PipelineError } from '../../domain/errors.js';
 import { buildDefinition, localResource, terraformResource } from '../../orchestration/definition.js';
 import type { SqliteStore } from '../../adapters/local/sqlite-store.js';
 import { listInbox, openRuntime, openStore, type BatchRun, type Runtime } from '../runtime.js';
+import { registerEvalCommand } from './eval-extraction.js';
 import { EXIT } from './exit-codes.js';
 import { formatRun, rel, table } from './format.js';
 import { documentStatus, formatStatus, resolveDocument, traceText } from './inspect.js';
@@ -352,6 +353,8 @@ export const buildProgram = (setCode: (code: number) => void): Command => {
       );
       setCode(EXIT.OK);
     });
+
+  registerEvalCommand(program, { globals: g, setCode });
 
   program
     .command('asl')

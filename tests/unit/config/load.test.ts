@@ -47,7 +47,12 @@ describe('parseConfig', () => {
     expect(source).toBe('built-in defaults');
     expect(config.engine.maxConcurrency).toBe(2);
     expect(config.engine.retry).toEqual({ intervalSeconds: 1, backoffRate: 2, maxAttempts: 3, maxDelaySeconds: 30 });
-    expect(config.extract).toEqual({ minTextChars: 20, ocr: { engine: 'tesseract-js', workers: 2, lang: 'eng', dpi: 300 } });
+    expect(config.extract).toEqual({
+      minTextChars: 20,
+      ocr: { engine: 'auto', workers: 2, lang: 'eng', dpi: 300, timeoutMs: 120_000 },
+      image: { maxPixels: 100_000_000, upscaleBelowDpi: 200, targetDpi: 300, grayscale: true, deskew: false },
+      rateLimit: { pagesPerSecond: 20, burst: 20, maxWaitMs: 30_000 },
+    });
     expect(config.limits).toEqual({ maxFileBytes: 50 * 1024 * 1024, maxPages: 200 });
     expect(config.classify).toEqual({ minConfidence: 0.5, classes: DEFAULT_CLASSES });
     expect(config.fields).toEqual(DEFAULT_FIELDS);

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { isValidIban, normalizeIban, parseAmount, parseDate } from '../../../src/domain/normalize.js';
+import {
+  currencyCode,
+  isValidBic,
+  isValidIban,
+  monthNumber,
+  normalizeBic,
+  normalizeEmail,
+  normalizeIban,
+  normalizePhone,
+  parseAmount,
+  parseDate,
+} from '../../../src/domain/normalize.js';
 
 describe('parseAmount', () => {
   it.each([
@@ -38,6 +49,30 @@ describe('parseAmount', () => {
   });
 
   it.each(['', 'abc', 'EUR 12', '1e5', '12abc', '1,2x', '€'])('returns null for %j', (raw) => {
+    expect(parseAmount(raw)).toBeNull();
+  });
+});
+
+describe('parseAmount with hints and signs', () => {
+  it.each([
+    ['9.000', '.', 9],
+    ['9.000', ',', 9000],
+    ['48,900', ',', 48.9],
+    ['48,900', '.', 48900],
+    ['1.250,00', '.', 1250],
+  ] as const)('reads %s with decimal %j as %d', (raw, decimal, expected) => {
+    expect(parseAmount(raw, { decimal })).toBe(expected);
+  });
+
+  it.each([
+    ['-9,32', -9.32],
+    ['\u22127.43', -7.43],
+    ['-0.00', 0],
+  ])('reads the negative amount %s', (raw, expected) => {
+    expect(parseAmount(raw)).toBe(expected);
+  });
+
+  it.each(['1,2,3.45', '12,34,567', '1.', '-', '1.2.3,4'])('rejects malformed grouping %j', (raw) => {
     expect(parseAmount(raw)).toBeNull();
   });
 });
@@ -85,10 +120,10 @@ describe('parseDate', () => {
     '2026-13-01',
     '2026-02-30',
     '00/01/2026',
-    '01/13/2026',
-    '12 Okt 2026',
+    '13/13/2026',
     '12 Foo 2026',
-    'October 12, 2026',
+    '12 Jui 2026',
+    '12 Octobre, 2026x',
     '',
     'yesterday',
   ])('returns null for invalid or unknown %j', (raw) => {
@@ -136,5 +171,114 @@ describe('isValidIban', () => {
     ['punctuation', 'DE89-3704-0044-0532-0130-00'],
   ])('rejects a malformed IBAN (%s)', (_why, iban) => {
     expect(isValidIban(iban)).toBe(false);
+  });
+});
+
+describe('parseDate with an order hint', () => {
+  it.each([
+    ['03/04/2026', 'DMY', '2026-04-03'],
+    ['03/04/2026', 'MDY', '2026-03-04'],
+    ['26/04/03', 'YMD', '2026-04-03'],
+    ['04-12-17', 'DMY', '2017-12-04'],
+  ] as const)('reads %s as %s', (raw, order, expected) => {
+    expect(parseDate(raw, { order })).toBe(expected);
+  });
+
+  it('reads a date that is only valid in the other order in that order', () => {
+    expect(parseDate('03/20/2023', { order: 'DMY' })).toBe('2023-03-20');
+    expect(parseDate('20/03/2023', { order: 'MDY' })).toBe('2023-03-20');
+    expect(parseDate('01/13/2026')).toBe('2026-01-13');
+  });
+
+  it('always reads a four-digit year first as year, month, day', () => {
+    expect(parseDate('2026/04/03', { order: 'MDY' })).toBe('2026-04-03');
+    expect(parseDate('2026.04.03')).toBe('2026-04-03');
+  });
+});
+
+describe('parseDate with month names', () => {
+  it.each([
+    ['25 DEC 2018', '2018-12-25'],
+    ['25-DEC-18', '2018-12-25'],
+    ['28 MAR 18', '2018-03-28'],
+    ['October 12, 2026', '2026-10-12'],
+    ['Jan 1, 2022', '2022-01-01'],
+    ['1st March 2026', '2026-03-01'],
+    ['02 Juillet 2015', '2015-07-02'],
+    ['1er juin 2015', '2015-06-01'],
+    ['19 april 2014', '2014-04-19'],
+    ['8 mei 2015', '2015-05-08'],
+    ['12 Okt 2026', '2026-10-12'],
+    ['3 März 2026', '2026-03-03'],
+    ['5 déc. 2025', '2025-12-05'],
+  ])('reads %j', (raw, expected) => {
+    expect(parseDate(raw)).toBe(expected);
+  });
+
+  it.each([
+    ['dec', 12],
+    ['Sept.', 9],
+    ['juil', 7],
+    ['JUN', 6],
+    ['mrt', 3],
+    ['jui', null],
+    ['ma', null],
+    ['decembre2', null],
+  ])('knows the month %j as %j', (raw, expected) => {
+    expect(monthNumber(raw)).toBe(expected);
+  });
+});
+
+describe('BIC', () => {
+  it.each(['INGBNL2A', 'RABONL2U', 'DEUTDEFF500', 'ingb nl 2a'])('accepts %j', (bic) => {
+    expect(isValidBic(bic)).toBe(true);
+  });
+
+  it.each(['INGBXX2A', 'INGBNL2', 'ING1NL2A', 'SUBTOTAL', ''])('rejects %j', (bic) => {
+    expect(isValidBic(bic)).toBe(false);
+  });
+
+  it('normalises to upper case without spaces', () => {
+    expect(normalizeBic(' ingb nl2a ')).toBe('INGBNL2A');
+  });
+});
+
+describe('normalizeEmail', () => {
+  it('trims and lower-cases', () => {
+    expect(normalizeEmail(' Azure.Interior24@Example.com ')).toBe('azure.interior24@example.com');
+  });
+
+  it.each(['no-at-sign.example.com', 'a@b', '@example.com', 'a b@example.com'])('rejects %j', (raw) => {
+    expect(normalizeEmail(raw)).toBeNull();
+  });
+});
+
+describe('normalizePhone', () => {
+  it.each([
+    ['+60 3-1234 5678', '+60312345678'],
+    ['(870)-931-0505', '8709310505'],
+    ['0049 30 1234567', '+49301234567'],
+    ['03-41318972', '0341318972'],
+    ['020 7604101', '0207604101'],
+  ])('reads %j as %j', (raw, expected) => {
+    expect(normalizePhone(raw)).toBe(expected);
+  });
+
+  it.each(['12345', '+1234567890123456', 'call me', '12-34'])('rejects %j', (raw) => {
+    expect(normalizePhone(raw)).toBeNull();
+  });
+});
+
+describe('currencyCode', () => {
+  it.each([
+    ['€', 'EUR'],
+    ['$', 'USD'],
+    ['£', 'GBP'],
+    ['RM', 'MYR'],
+    ['eur', 'EUR'],
+    ['CHF', 'CHF'],
+    ['XYZ', null],
+  ])('maps %j to %j', (raw, expected) => {
+    expect(currencyCode(raw)).toBe(expected);
   });
 });
