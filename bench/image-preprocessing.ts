@@ -10,11 +10,12 @@
  *              the English public PDFs in the dataset, so it is independent of the OCR engine).
  *   receipts   SROIE receipt photos (JPEG colour). Ground truth transcripts: scored by bag-of-words
  *              recall, precision and F1 as well.
- *   synthetic  Text pages (Times/Helvetica/Courier, 8-10 pt) rendered at 100 dpi: known text, no
+ *   synthetic  Text pages (Times/Helvetica/Courier, 8-9 pt) rendered at 100 dpi: known text, no
  *              dataset needed. Scored like receipts.
  *
- * The sweep (native tesseract only, it is ~4x faster) varies target dpi, kernel and the upscale cap
- * to choose the defaults. Only numbers are written: never recognised or ground-truth text.
+ * The sweep (native tesseract only, to keep the run under half an hour) varies target dpi, kernel,
+ * upscale cap, colour and deskew to choose the defaults, and a page-by-page table shows whether a
+ * difference is broad or one page's. Only numbers are written: never recognised or ground-truth text.
  *
  * Writes bench/results/image-preprocessing.{md,json}.
  * Usage: npx tsx bench/image-preprocessing.ts [--per-class 4] [--receipts 15] [--synthetic 6] [--no-sweep] [--no-js]
@@ -226,7 +227,7 @@ type Engine = (image: Uint8Array, mediaType: MediaType) => Promise<OcrOutput>;
 
 const nativeTesseractAvailable = (): boolean => spawnSync('tesseract', ['--version'], { stdio: 'ignore' }).status === 0;
 
-/** Native tesseract over stdin/stdout; TSV gives word confidences. Its stderr is dropped (it can quote nothing useful). */
+/** Native tesseract over stdin/stdout; TSV gives word confidences. stderr is dropped: warnings only, and this bench prints no page data. */
 const nativeTesseract: Engine = (image) =>
   new Promise((resolve, reject) => {
     const child = spawn('tesseract', ['stdin', 'stdout', 'tsv'], {
@@ -530,7 +531,7 @@ const main = async (): Promise<void> => {
 
   const native = nativeTesseractAvailable();
   const jsOcr = flag('no-js') ? undefined : createTesseractJsOcr({ workers: 2 });
-  // The comparison the defaults rest on first; the sweep (native only: it is several times faster) after it.
+  // The comparison the defaults rest on first; the sweep (native only, to keep the run short) after it.
   const runs: { engine: string; ocr: Engine; variant: Variant }[] = [];
   for (const variant of [RAW, DEFAULT_VARIANT]) {
     if (native) runs.push({ engine: 'tesseract-native', ocr: nativeTesseract, variant });

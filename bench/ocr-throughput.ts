@@ -17,8 +17,9 @@
  * rendered from generated PDFs at 300 dpi through our pdfjs adapter, as the pipeline rasterises
  * scans. `--data` adds 20 scanned images from ../shared/datasets/classify. Text is never printed.
  *
- * Usage: npx tsx bench/ocr-throughput.ts [--quick] [--data]
+ * Usage: npx tsx bench/ocr-throughput.ts [--quick] [--data] [--repeats 5]
  *   --quick  4 pages, workers = cores only: about a minute on 2 idle cores
+ *   --repeats N  runs per engine and set, rounded up to odd (default 3): the median is reported
  * Writes bench/results/ocr-throughput.{md,json}.
  */
 import { spawn } from 'node:child_process';
@@ -36,7 +37,9 @@ import type { OcrEngine, OcrResult } from '../src/ports/ocr-engine.js';
 const QUICK = process.argv.includes('--quick');
 const DATA = process.argv.includes('--data');
 const CORES = availableParallelism();
-const REPEATS = 3;
+const repeatsArg = process.argv.indexOf('--repeats');
+/** Odd, so the median is one run's figure. More repeats steady the figures on a busy machine. */
+const REPEATS = repeatsArg >= 0 ? Math.max(1, Number(process.argv[repeatsArg + 1]) | 1) : 3;
 const DPI = 300;
 const PAGES = 12;
 /** The lighter layouts (invoice, letter, table, columns), so that --quick stays under a minute on 2 cores. */

@@ -457,6 +457,12 @@ describe('createSharpImagePipeline: deskew', () => {
     expect(Math.abs(estimateSkew(straightened.data, straightened.width, straightened.height))).toBeLessThan(0.3);
   });
 
+  it('straightens a colour page too', async () => {
+    const prepared = await pipeline.prepare(await skewed(3), 'image/png', 1, { ...OPTIONS, grayscale: false, deskew: true });
+    expect(Math.abs(prepared.deskewDegrees + 3)).toBeLessThan(0.5);
+    expect((await sharp(prepared.png).metadata()).channels).toBe(3);
+  });
+
   it('leaves a straight page, a blank page and a page of noise alone', async () => {
     expect((await pipeline.prepare(page, 'image/png', 1, { ...OPTIONS, deskew: true })).deskewDegrees).toBe(0);
     const blank = await solid(850, 1100, '#fff').png().toBuffer();

@@ -62,7 +62,7 @@ const COARSE_STEP_DEGREES = 1;
 const FINE_STEP_DEGREES = 0.1;
 /** Smaller skews are left alone: Tesseract copes with them, and resampling would soften the text. */
 const MIN_CORRECTED_SKEW_DEGREES = 0.2;
-/** The skew search runs on a copy this size: text lines stay a few pixels tall, and it takes a few ms. */
+/** The skew search runs on a copy about this size: text lines stay a few pixels tall, and it takes a few ms. */
 const SKEW_ANALYSIS_SIDE = 1200;
 /**
  * Vertical strips of the skew search. At 1200 px a strip is under 20 px wide, so the lean inside one
@@ -269,14 +269,16 @@ const otsuThreshold = (pixels: Uint8Array): number => {
 export const estimateSkew = (pixels: Uint8Array, width: number, height: number): number => {
   const threshold = otsuThreshold(pixels);
   const strips = Math.min(SKEW_STRIPS, width);
-  const stripRows: Float64Array[] = Array.from({ length: strips }, () => new Float64Array(height));
+  const stripOf = Uint8Array.from({ length: width }, (_, x) => Math.floor((x * strips) / width));
+  // Row counts per strip, strip-major: stripRows[k * height + y].
+  const stripRows = new Int32Array(strips * height);
   let ink = 0;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {
       if ((pixels[row + x] ?? 255) <= threshold) {
-        const counts = stripRows[Math.floor((x * strips) / width)];
-        if (counts !== undefined) counts[y] = (counts[y] ?? 0) + 1;
+        const at = (stripOf[x] ?? 0) * height + y;
+        stripRows[at] = (stripRows[at] ?? 0) + 1;
         ink++;
       }
     }
@@ -286,16 +288,15 @@ export const estimateSkew = (pixels: Uint8Array, width: number, height: number):
 
   const centres = Array.from({ length: strips }, (_, k) => ((k + 0.5) * width) / strips);
   const offset = Math.ceil(width * Math.tan((MAX_SKEW_DEGREES * Math.PI) / 180)) + 1;
-  const profile = new Float64Array(height + 2 * offset);
+  const profile = new Int32Array(height + 2 * offset);
   const score = (degrees: number): number => {
     const tan = Math.tan((degrees * Math.PI) / 180);
     profile.fill(0);
     for (let k = 0; k < strips; k++) {
-      const counts = stripRows[k];
-      if (counts === undefined) continue;
       // A line leaning clockwise by `degrees` drops by x * tan on its way right: lift it back.
       const shift = offset - Math.round((centres[k] ?? 0) * tan);
-      for (let y = 0; y < height; y++) profile[y + shift] = (profile[y + shift] ?? 0) + (counts[y] ?? 0);
+      const base = k * height;
+      for (let y = 0; y < height; y++) profile[y + shift] = (profile[y + shift] ?? 0) + (stripRows[base + y] ?? 0);
     }
     let sum = 0;
     for (const count of profile) sum += count * count;
@@ -327,14 +328,27 @@ interface RawImage {
   readonly channels: 1 | 2 | 3 | 4;
 }
 
-/** Skew of a decoded page, measured on a small greyscale copy. */
-const measureSkew = async (sharp: SharpConstructor, image: RawImage): Promise<number> => {
-  const { data, info } = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } })
-    .resize({ width: SKEW_ANALYSIS_SIDE, height: SKEW_ANALYSIS_SIDE, fit: 'inside', withoutEnlargement: true, kernel: 'linear' })
-    .toColourspace('b-w')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return estimateSkew(data, info.width, info.height);
+/**
+ * Skew of a decoded page, measured on a greyscale copy of at most about SKEW_ANALYSIS_SIDE px
+ * taken by plain subsampling: unfiltered, but text lines survive it, and it costs a few ms where a
+ * libvips resize of a 300 dpi page costs tens.
+ */
+const measureSkew = (image: RawImage): number => {
+  const step = Math.max(1, Math.ceil(Math.max(image.width, image.height) / SKEW_ANALYSIS_SIDE));
+  const width = Math.ceil(image.width / step);
+  const height = Math.ceil(image.height / step);
+  const grey = new Uint8Array(width * height);
+  const { data, channels } = image;
+  for (let y = 0; y < height; y++) {
+    const source = y * step * image.width;
+    const target = y * width;
+    for (let x = 0; x < width; x++) {
+      const i = (source + x * step) * channels;
+      // Green carries most of the luminance; greyscale pages have only the one channel.
+      grey[target + x] = data[channels >= 3 ? i + 1 : i] ?? 255;
+    }
+  }
+  return estimateSkew(grey, width, height);
 };
 
 /**
@@ -402,7 +416,7 @@ export const createSharpImagePipeline = (adapterOptions: SharpImagePipelineOptio
           // Decoded once to raw pixels, then measured and rotated from memory.
           const { data, info } = await decode().raw().toBuffer({ resolveWithObject: true });
           const image: RawImage = { data, width: info.width, height: info.height, channels: info.channels };
-          const skew = await measureSkew(sharp, image);
+          const skew = measureSkew(image);
           output = sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
           if (Math.abs(skew) >= MIN_CORRECTED_SKEW_DEGREES) {
             deskewDegrees = -skew;
@@ -411,7 +425,7 @@ export const createSharpImagePipeline = (adapterOptions: SharpImagePipelineOptio
         } else {
           output = decode();
         }
-        // The density goes into the PNG so that Tesseract sizes its heuristics for the real resolution.
+        // The density goes into the PNG: Tesseract reads it rather than guessing the resolution from the text.
         const { data: png, info } = await output
           .png({ compressionLevel: PNG_COMPRESSION_LEVEL })
           .withDensity(effectiveDpi)
