@@ -18,7 +18,7 @@
  * scans. `--data` adds 20 scanned images from ../shared/datasets/classify. Text is never printed.
  *
  * Usage: npx tsx bench/ocr-throughput.ts [--quick] [--data] [--repeats 5]
- *   --quick  4 pages, workers = cores only: about a minute on 2 idle cores
+ *   --quick  4 pages, workers = cores only, no B+: about a minute on 2 idle cores
  *   --repeats N  runs per engine and set, rounded up to odd (default 3): the median is reported
  * Writes bench/results/ocr-throughput.{md,json}.
  */
@@ -277,6 +277,8 @@ const summarise = (runs: readonly Run[], pages: number): Measured => {
  */
 type EngineKey = 'a' | 'b' | 't' | 'c';
 const ENGINE_KEYS: readonly EngineKey[] = ['a', 'b', 't', 'c'];
+/** --quick leaves out B+, a diagnostic, to stay near a minute; its columns then show "–". */
+const RUN_KEYS: readonly EngineKey[] = QUICK ? ['a', 'b', 'c'] : ENGINE_KEYS;
 
 interface SetResult {
   readonly set: string;
@@ -311,8 +313,8 @@ const measureSet = async (set: string, pages: readonly BenchPage[], workers: num
     const runs: Record<EngineKey, Run[]> = { a: [], b: [], t: [], c: [] };
     for (let repeat = 0; repeat < REPEATS; repeat++) {
       // Rotate the order so that no engine always runs first (cold caches) or last (other load).
-      for (let k = 0; k < ENGINE_KEYS.length; k++) {
-        const key = ENGINE_KEYS[(repeat + k) % ENGINE_KEYS.length] ?? 'a';
+      for (let k = 0; k < RUN_KEYS.length; k++) {
+        const key = RUN_KEYS[(repeat + k) % RUN_KEYS.length] ?? 'a';
         const run = await runners[key]();
         runs[key].push(run);
         process.stderr.write(
@@ -348,7 +350,8 @@ const measureSet = async (set: string, pages: readonly BenchPage[], workers: num
 
 // ---------------------------------------------------------------------------------------------
 
-const tableRow = (cells: readonly (string | number)[]): string => `| ${cells.map(String).join(' | ')} |`;
+const tableRow = (cells: readonly (string | number)[]): string =>
+  `| ${cells.map((cell) => (typeof cell === 'number' && Number.isNaN(cell) ? '–' : String(cell))).join(' | ')} |`;
 
 const main = async (): Promise<void> => {
   const installation = await detectTesseract();
@@ -438,7 +441,7 @@ const main = async (): Promise<void> => {
           r.aOverBByCpu,
           r.aOverTByCpu,
           r.cOverBByCpu,
-          ENGINE_KEYS.map((key) => r.engines[key].wordsPerPage).join(', '),
+          ENGINE_KEYS.map((key) => (Number.isNaN(r.engines[key].wordsPerPage) ? '–' : String(r.engines[key].wordsPerPage))).join(', '),
         ]),
       ),
       '',
