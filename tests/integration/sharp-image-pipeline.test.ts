@@ -14,6 +14,7 @@ import {
   type DocumentError,
 } from '../../src/domain/errors.js';
 import type { ImageOptions } from '../../src/ports/image-pipeline.js';
+import { PNG_SIGNATURE, pngChunk } from '../helpers/png.js';
 
 const OPTIONS: ImageOptions = { maxPixels: 100_000_000, upscaleBelowDpi: 200, targetDpi: 300, grayscale: true, deskew: false };
 
@@ -24,26 +25,6 @@ const pipeline = createSharpImagePipeline();
 
 const solid = (width: number, height: number, colour: string, channels: 3 | 4 = 3): Sharp =>
   sharp({ create: { width, height, channels, background: colour } });
-
-const crc32 = (bytes: Uint8Array): number => {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-};
-
-const pngChunk = (type: string, data: Uint8Array): Buffer => {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-};
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /**
  * A decompression bomb: a valid greyscale PNG header claiming width x height, with a few KB of

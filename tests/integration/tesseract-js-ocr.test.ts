@@ -9,6 +9,7 @@ import { createPdfjsPdfReader } from '../../src/adapters/local/pdfjs-pdf-reader.
 import { createTesseractJsOcr, readImageSize } from '../../src/adapters/local/tesseract-js-ocr.js';
 import { ConfigError, CorruptDocumentError, DocumentTooLargeError, InternalError, StepTimeoutError } from '../../src/domain/errors.js';
 import type { OcrEngine } from '../../src/ports/ocr-engine.js';
+import { PNG_SIGNATURE, pngChunk } from '../helpers/png.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -33,26 +34,6 @@ const renderTextPage = async (dpi: number): Promise<{ png: Uint8Array; width: nu
     await pdf.close();
   }
 };
-
-const crc32 = (bytes: Uint8Array): number => {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-};
-
-const pngChunk = (type: string, data: Uint8Array): Buffer => {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-};
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** A PNG whose header is valid and whose body is not, so only the decoder can tell. */
 const corruptPng = (): Uint8Array => {
