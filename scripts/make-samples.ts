@@ -20,6 +20,7 @@ import type { Canvas } from '@napi-rs/canvas';
 import { PDFDocument, StandardFonts, rgb } from 'pdf-lib';
 import type { PDFFont, PDFPage } from 'pdf-lib';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { mulberry32 } from '../src/domain/random.js';
 
 const FIXED_DATE = new Date('2026-10-01T00:00:00Z');
 const GENERATOR = 'docroute sample generator';
@@ -30,18 +31,6 @@ const DARK_GREY = rgb(0.25, 0.25, 0.25);
 // ---------------------------------------------------------------------------------------------
 // Small utilities
 // ---------------------------------------------------------------------------------------------
-
-/** Seeded PRNG (mulberry32): noise must be reproducible, so Math.random is off limits. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Fonts {
   readonly regular: PDFFont;

@@ -12,18 +12,24 @@ export const DEFAULT_CLASSES: DocumentClassSpec[] = [
     description: 'A supplier invoice requesting payment.',
     keywords: ['invoice', 'invoice no', 'invoice number', 'bill to', 'due date', 'payment terms', 'vat', 'iban', 'total due', 'remit'],
     patterns: ['\\binvoice\\s*(?:no|number|#)', '\\btotal\\s+due\\b'],
+    match: 'any',
+    fuzzy: 0,
   },
   {
     name: 'receipt',
     description: 'A point-of-sale receipt.',
     keywords: ['receipt', 'cash', 'change', 'subtotal', 'thank you', 'card', 'tax', 'qty'],
     patterns: ['\\bchange\\s+\\d', '\\bthank\\s+you\\s+for\\s+(?:your\\s+)?(?:visit|shopping|purchase)'],
+    match: 'any',
+    fuzzy: 0,
   },
   {
     name: 'letter',
     description: 'Correspondence addressed to a person.',
     keywords: ['dear', 'sincerely', 'yours', 'regards', 're', 'enclosed', 'faithfully'],
     patterns: ['^\\s*dear\\s+\\w+', '\\byours\\s+(?:sincerely|faithfully|truly)\\b'],
+    match: 'any',
+    fuzzy: 0,
   },
   {
     name: 'bank_statement',
@@ -39,6 +45,8 @@ export const DEFAULT_CLASSES: DocumentClassSpec[] = [
       'balance',
     ],
     patterns: ['\\b(?:opening|closing)\\s+balance\\b', '\\bstatement\\s+period\\b'],
+    match: 'any',
+    fuzzy: 0,
   },
 ];
 

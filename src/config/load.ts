@@ -53,14 +53,20 @@ const canonical = (value: unknown): string =>
 
 const hash = (...parts: unknown[]): string => createHash('sha256').update(canonical(parts)).digest('hex').slice(0, 16);
 
-export const stepVersionsOf = (config: Config): StepVersions => {
+/**
+ * `classifierVersion` is what the config cannot show: the content version of a local model file.
+ * The runtime passes it once it has loaded the model.
+ */
+export const stepVersionsOf = (config: Config, classifierVersion = ''): StepVersions => {
   // Worker counts, timeouts and rate limits change how fast, not what the step produces.
   const { workers: _w, timeoutMs: _t, ...ocr } = config.extract.ocr;
   const { rateLimit: _r, ...extractConfig } = config.extract;
   const extract = hash('extract/2', config.limits, { ...extractConfig, ocr });
-  const classify = hash('classify/1', extract, config.classify.classes);
+  // Thresholds and prices do not change what the classifier answers; they are read later.
+  const { minConfidence, thresholds, prices: _p, ...classifyConfig } = config.classify;
+  const classify = hash('classify/2', extract, classifyConfig, classifierVersion);
   const extractFields = hash('fields/1', classify, config.fields);
-  const validate = hash('validate/1', extractFields, config.rules, config.classify.minConfidence);
+  const validate = hash('validate/2', extractFields, config.rules, minConfidence, thresholds);
   return { extract, classify, extractFields, validate };
 };
 
@@ -84,7 +90,7 @@ export const parseConfig = (raw: unknown, source = 'built-in defaults'): LoadedC
   const parsed = result.data;
   const config: Config = {
     ...parsed,
-    classify: { minConfidence: parsed.classify.minConfidence, classes: parsed.classify.classes ?? DEFAULT_CLASSES },
+    classify: { ...parsed.classify, classes: parsed.classify.classes ?? DEFAULT_CLASSES },
     fields: parsed.fields ?? DEFAULT_FIELDS,
     rules: parsed.rules ?? DEFAULT_RULES,
   };

@@ -33,8 +33,86 @@ export const DocumentClassSchema = z
     keywords: z.array(z.string().min(1)).default([]),
     /** Regular expressions (case-insensitive); each match adds 2 to the class score. */
     patterns: z.array(regexString).default([]),
+    /**
+     * `any`: the class scores with any match. `all`: every keyword and pattern must match, or the
+     * class scores 0 (for classes defined by a combination, like "statement" + "IBAN").
+     */
+    match: z.enum(['any', 'all']).default('any'),
+    /**
+     * Keywords also match words this many edits away (0 = exact). 1 tolerates OCR slips like
+     * "lnvoice"; only keywords of 5+ letters are matched fuzzily.
+     */
+    fuzzy: z.number().int().min(0).max(2).default(0),
   })
   .strict();
+
+/** USD per million tokens, for the cost estimate of `eval classify`. */
+const PriceSchema = z.object({ inputPerMillion: z.number().min(0), outputPerMillion: z.number().min(0) }).strict();
+
+/** The prompt contract shared by both LLM classifiers. */
+const LlmCommon = {
+  /** Characters of document text sent to the model (the start of the document). */
+  maxTextChars: z.number().int().min(200).max(200_000).default(6000),
+  maxOutputTokens: z.number().int().min(64).max(8192).default(400),
+  /** Per call; past it the call fails with a retryable DependencyUnavailableError. */
+  timeoutMs: z.number().int().min(1000).default(60_000),
+};
+
+export const ClassifySchema = z
+  .object({
+    /** Which classifier decides: keyword/regex rules (zero-shot), a trained local model, or an LLM. */
+    classifier: z.enum(['rules', 'local', 'bedrock', 'openai-compatible']).default('rules'),
+    /** Below this confidence the document is held for review. */
+    minConfidence: z.number().min(0).max(1).default(0.5),
+    /** Per-class review thresholds; a class listed here uses its own instead of `minConfidence`. */
+    thresholds: z.record(className, z.number().min(0).max(1)).default({}),
+    /** How many alternatives a classification keeps (the winner included). */
+    topK: z.number().int().min(1).max(20).default(3),
+    classes: z.array(DocumentClassSchema).min(1).optional(),
+    local: z
+      .object({
+        /** A model file written by `docroute train` (relative to the working directory). */
+        model: z.string().min(1),
+      })
+      .strict()
+      .optional(),
+    bedrock: z
+      .object({
+        /** A Bedrock model id or inference profile, e.g. `anthropic.claude-3-haiku-20240307-v1:0`. */
+        modelId: z.string().min(1),
+        region: z.string().optional(),
+        /** Override the service endpoint (a VPC endpoint, or a local server in tests). */
+        endpoint: z.url({ protocol: /^https?$/ }).optional(),
+        ...LlmCommon,
+      })
+      .strict()
+      .optional(),
+    openaiCompatible: z
+      .object({
+        /** Base URL of an OpenAI-compatible server, e.g. `http://127.0.0.1:11434/v1` (Ollama). */
+        baseUrl: z.url({ protocol: /^https?$/ }),
+        model: z.string().min(1),
+        /** Name of the environment variable holding the API key, if the server wants one. */
+        apiKeyEnv: z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]*$/)
+          .optional(),
+        ...LlmCommon,
+      })
+      .strict()
+      .optional(),
+    /** Token prices per model id, for cost estimates. */
+    prices: z.record(z.string(), PriceSchema).default({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const needs = { local: 'local', bedrock: 'bedrock', 'openai-compatible': 'openaiCompatible' } as const;
+    if (c.classifier === 'rules') return;
+    const key = needs[c.classifier];
+    if (c[key] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `classifier "${c.classifier}" needs a classify.${key} section` });
+    }
+  });
 
 /** A json-rules-engine condition tree; checked in depth when the rules engine loads it. */
 const ConditionSchema: z.ZodType<Record<string, unknown>> = z.record(z.string(), z.unknown());
@@ -141,14 +219,7 @@ export const ConfigSchema = z
         image: { maxPixels: 100_000_000, upscaleBelowDpi: 200, targetDpi: 300, grayscale: true, deskew: false },
         rateLimit: { pagesPerSecond: 20, burst: 20, maxWaitMs: 30_000 },
       }),
-    classify: z
-      .object({
-        /** Below this confidence the document is held for review. */
-        minConfidence: z.number().min(0).max(1).default(0.5),
-        classes: z.array(DocumentClassSchema).min(1).optional(),
-      })
-      .strict()
-      .default({ minConfidence: 0.5 }),
+    classify: ClassifySchema.default({ classifier: 'rules', minConfidence: 0.5, thresholds: {}, topK: 3, prices: {} }),
     /** Field specs per document class. */
     fields: z.record(className, z.array(FieldSpecSchema)).optional(),
     rules: z.array(RuleSchema).optional(),
@@ -182,10 +253,12 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type ParsedConfig = z.output<typeof ConfigSchema>;
 export type DocumentClassSpec = z.output<typeof DocumentClassSchema>;
 export type RuleSpec = z.output<typeof RuleSchema>;
+export type ClassifyConfig = Omit<z.output<typeof ClassifySchema>, 'classes'> & { classes: DocumentClassSpec[] };
+export type PriceSpec = z.output<typeof PriceSchema>;
 
 /** The config after defaults for classes, fields and rules are filled in. */
 export type Config = Omit<ParsedConfig, 'classify' | 'fields' | 'rules'> & {
-  classify: { minConfidence: number; classes: DocumentClassSpec[] };
+  classify: ClassifyConfig;
   fields: Record<string, FieldSpec[]>;
   rules: RuleSpec[];
 };

@@ -116,6 +116,10 @@ export interface Classification {
   readonly classifier: string;
   /** Top alternatives, best first, including the winner. */
   readonly alternatives: readonly { readonly documentClass: string; readonly score: number }[];
+  /** Which model decided: a model file's version for the local model, the model id for an LLM. */
+  readonly model?: string;
+  /** LLM classifiers: the tokens of the call that answered, for cost accounting. */
+  readonly usage?: { readonly inputTokens: number; readonly outputTokens: number };
 }
 
 export type FieldValue = string | number;

@@ -34,6 +34,16 @@ export class StepTimeoutError extends PipelineError {
   readonly retryable = true;
 }
 
+/**
+ * A model answered, but not in the agreed shape (no tool call, invalid JSON, a class not in the
+ * list). Retryable, because sampling again often fixes it, but only as often as the retry policy
+ * allows: a model that keeps answering badly fails the document rather than looping.
+ */
+export class ModelOutputInvalidError extends PipelineError {
+  override readonly name = 'ModelOutputInvalidError' as const;
+  readonly retryable = true;
+}
+
 /** Why a document cannot be processed. Stable codes: users match on them. */
 export type DocumentReasonCode =
   | 'UNSUPPORTED_TYPE'
@@ -124,6 +134,7 @@ export const ERROR_CLASSES = [
   ThrottledError,
   DependencyUnavailableError,
   StepTimeoutError,
+  ModelOutputInvalidError,
   UnsupportedDocumentError,
   CorruptDocumentError,
   DocumentTooLargeError,
@@ -141,6 +152,7 @@ export const ERROR_TAXONOMY: Readonly<Record<string, ErrorKind>> = {
   ThrottledError: 'retryable',
   DependencyUnavailableError: 'retryable',
   StepTimeoutError: 'retryable',
+  ModelOutputInvalidError: 'retryable',
   UnsupportedDocumentError: 'document',
   CorruptDocumentError: 'document',
   DocumentTooLargeError: 'document',

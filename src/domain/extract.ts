@@ -36,13 +36,17 @@ const IMAGE_TYPES: ReadonlySet<MediaType> = new Set(['image/png', 'image/jpeg', 
 
 const meaningfulChars = (text: string): number => text.replace(/\s+/g, '').length;
 
+/** Whether any page has text. A text-less extraction still carries its pages' sizes and methods. */
+export const hasText = (extraction: Extraction): boolean => extraction.pages.some((p) => meaningfulChars(p.text) > 0);
+
 const round3 = (n: number): number => Math.round(n * 1000) / 1000;
 
 /**
  * Reads a document's text: the PDF text layer where it is real, OCR for scanned or garbled pages
  * and for images (pre-processed: greyscale, upscaled when low-resolution, optionally deskewed).
- * Throws DocumentErrors (terminal, routed to reject) for empty, oversized, unsupported, corrupt or
- * text-less input; StepTimeoutError (retryable) when a page's OCR overruns its budget.
+ * Throws DocumentErrors (terminal, routed to reject) for empty, oversized, unsupported or corrupt
+ * input. A page without text is not an error here: some classes (folders, handwriting) are told
+ * apart by their layout; the Classify step decides (see `hasText`). StepTimeoutError (retryable) when a page's OCR overruns its budget.
  */
 export const extractText = async (bytes: Uint8Array, deps: ExtractDeps, options: ExtractOptions): Promise<Extraction> => {
   const started = deps.clock.now();
@@ -130,8 +134,6 @@ export const extractText = async (bytes: Uint8Array, deps: ExtractDeps, options:
     }
   }
 
-  const totalChars = pages.reduce((n, p) => n + meaningfulChars(p.text), 0);
-  if (totalChars === 0) throw new UnsupportedDocumentError('no text was found on any page', 'NO_TEXT_FOUND');
   const weighted = pages.reduce((n, p) => n + p.text.length, 0);
   const confidence = weighted === 0 ? 0 : pages.reduce((sum, p) => sum + p.confidence * p.text.length, 0) / weighted;
   const usedOcr = pages.some((p) => p.method === 'ocr');

@@ -3,6 +3,8 @@ import { UNCLASSIFIED } from '../ports/classifier.js';
 
 export interface DecideOptions {
   readonly minConfidence: number;
+  /** Per-class review thresholds (from config, or suggested by `eval classify`); override minConfidence. */
+  readonly thresholds?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -14,7 +16,7 @@ export const decide = (classification: Classification, findings: readonly Findin
   const holds = findings.filter((f) => f.severity === 'hold');
   const reasons: Reason[] = [];
   const conf = classification.confidence.toFixed(2);
-  const threshold = options.minConfidence.toFixed(2);
+  const threshold = (options.thresholds?.[classification.documentClass] ?? options.minConfidence).toFixed(2);
 
   for (const f of rejects) reasons.push({ code: f.reasonCode, message: `${f.message} (rule ${f.ruleId})` });
   for (const f of holds) reasons.push({ code: f.reasonCode, message: `${f.message} (rule ${f.ruleId})` });
@@ -25,7 +27,7 @@ export const decide = (classification: Classification, findings: readonly Findin
       code: 'AMBIGUOUS_CLASS',
       message: `${classification.classifier} could not choose between ${classification.alternatives[0]?.documentClass ?? ''} and ${classification.alternatives[1]?.documentClass ?? ''} (tied).`,
     });
-  } else if (classification.confidence < options.minConfidence) {
+  } else if (classification.confidence < (options.thresholds?.[classification.documentClass] ?? options.minConfidence)) {
     reasons.push({
       code: 'LOW_CONFIDENCE',
       message: `Classified as ${classification.documentClass} by ${classification.classifier} with confidence ${conf}, below the threshold ${threshold}.`,

@@ -10,7 +10,6 @@ import type { BatchSummary } from '../domain/summarize.js';
 import { compileRules } from '../domain/validate.js';
 import { FolderRouteSink } from '../adapters/local/folder-route-sink.js';
 import { FsObjectStore, isAlive } from '../adapters/local/fs-object-store.js';
-import { createKeywordClassifier } from '../adapters/local/keyword-classifier.js';
 import { createFileNotifier, createWebhookNotifier } from '../adapters/local/notifiers.js';
 import { createPdfjsPdfReader } from '../adapters/local/pdfjs-pdf-reader.js';
 import { SqliteStore } from '../adapters/local/sqlite-store.js';
@@ -21,6 +20,8 @@ import { createTokenBucket } from '../adapters/local/token-bucket.js';
 import { buildDefinition, localResource } from '../orchestration/definition.js';
 import type { LocalEngine } from '../orchestration/local/engine.js';
 import { createTaskHandlers, extractOptionsOf, type TaskDeps } from '../orchestration/tasks.js';
+import type { Classifier } from '../ports/classifier.js';
+import { createClassifier } from './classifiers.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { ImagePipeline } from '../ports/image-pipeline.js';
 import type { OcrEngine } from '../ports/ocr-engine.js';
@@ -36,6 +37,8 @@ export interface RuntimeOptions {
   /** Replaces the image pipeline (tests that feed fake images to a scripted OCR engine). */
   readonly images?: ImagePipeline;
   readonly extraNotifiers?: readonly Notifier[];
+  /** Replaces the configured classifier (tests; `eval classify` extracts without classifying). */
+  readonly classifier?: Classifier;
   readonly retryIntervalOverrides?: Record<string, number>;
   readonly onDocumentDone?: (documentId: string, outcome: FinalOutcome) => void;
 }
@@ -125,6 +128,8 @@ export const openStore = (loaded: LoadedConfig): SqliteStore | null => {
 
 export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions = {}): Promise<Runtime> => {
   const { config } = loaded;
+  // First: a bad model file or LLM section fails here, before anything is opened.
+  const chosen = options.classifier ? { classifier: options.classifier, version: options.classifier.name } : await createClassifier(loaded);
   const dataDir = config.dataDir;
   await mkdir(dataDir, { recursive: true });
   const store = new SqliteStore(path.join(dataDir, 'docroute.db'));
@@ -137,10 +142,13 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
     (await createOcrEngine({ engine: config.extract.ocr.engine, workers: config.extract.ocr.workers, lang: config.extract.ocr.lang }));
   // `auto` resolves per machine; the engine that actually runs is part of what Extract produces,
   // so it is part of the checkpoint version (native and WASM tesseract differ in their output).
-  const stepVersions = stepVersionsOf({
-    ...config,
-    extract: { ...config.extract, ocr: { ...config.extract.ocr, engine: resolvedEngine(ocr.name) } },
-  });
+  const stepVersions = stepVersionsOf(
+    {
+      ...config,
+      extract: { ...config.extract, ocr: { ...config.extract.ocr, engine: resolvedEngine(ocr.name) } },
+    },
+    chosen.version,
+  );
   const notifiers: Notifier[] = [...(options.extraNotifiers ?? [])];
   if (config.notify.file) notifiers.push(createFileNotifier(path.resolve(config.notify.file)));
   if (config.notify.webhook) notifiers.push(createWebhookNotifier(config.notify.webhook.url, config.notify.webhook.timeoutMs));
@@ -162,7 +170,7 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
       burst: config.extract.rateLimit.burst,
       maxWaitMs: config.extract.rateLimit.maxWaitMs,
     }),
-    classifier: createKeywordClassifier(config.classify.classes),
+    classifier: chosen.classifier,
     rules: compileRules(config.rules),
     notifiers,
     clock: systemClock,

@@ -3,8 +3,15 @@ import type { Config } from '../config/schema.js';
 import type { StepVersions } from '../config/load.js';
 import type { Classification, Decision, Extraction, FieldSet, FinalOutcome, Outcome, RouteResult } from '../domain/document.js';
 import { DOCUMENT_ID_PATTERN } from '../domain/document.js';
-import { ArtifactMissingError, InvalidStepInputError, PipelineError, reasonCodeForError, toPipelineError } from '../domain/errors.js';
-import { extractText, type ExtractOptions } from '../domain/extract.js';
+import {
+  ArtifactMissingError,
+  InvalidStepInputError,
+  PipelineError,
+  reasonCodeForError,
+  toPipelineError,
+  UnsupportedDocumentError,
+} from '../domain/errors.js';
+import { extractText, hasText, type ExtractOptions } from '../domain/extract.js';
 import { extractFields } from '../domain/extract-fields.js';
 import { decide } from '../domain/route.js';
 import { summarize, type BatchSummary } from '../domain/summarize.js';
@@ -265,9 +272,14 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
       extractText(await deps.objects.get(item.document.documentId), deps, extractOptionsOf(deps.config)),
     ),
 
-    Classify: checkpointed(v.classify, summariseClassification, async (item) =>
-      deps.classifier.classify(await load<Extraction>(item, 'Extract', v.extract)),
-    ),
+    Classify: checkpointed(v.classify, summariseClassification, async (item) => {
+      const extraction = await load<Extraction>(item, 'Extract', v.extract);
+      // A text-only classifier has nothing to read; one that reads layout still gets its chance.
+      if (deps.classifier.needsText && !hasText(extraction)) {
+        throw new UnsupportedDocumentError('no text was found on any page', 'NO_TEXT_FOUND');
+      }
+      return deps.classifier.classify(extraction);
+    }),
 
     ExtractFields: checkpointed(v.extractFields, summariseFields, async (item) => {
       const extraction = await load<Extraction>(item, 'Extract', v.extract);
@@ -279,7 +291,10 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
       const classification = await load<Classification>(item, 'Classify', v.classify);
       const fieldSet = await load<FieldSet>(item, 'ExtractFields', v.extractFields);
       const findings = await deps.rules.evaluate(factsOf(fieldSet, classification.confidence));
-      return decide(classification, findings, { minConfidence: deps.config.classify.minConfidence });
+      return decide(classification, findings, {
+        minConfidence: deps.config.classify.minConfidence,
+        thresholds: deps.config.classify.thresholds,
+      });
     }),
 
     RoutePass: (raw, task) => routeDecided(raw, task),

@@ -317,7 +317,7 @@ const integer = (v: string): number => {
 };
 
 /** Adds `eval extraction` to the program; `globals` reads the program-wide options at action time. */
-export const registerEvalCommand = (program: Command, deps: { globals: () => EvalGlobals; setCode: (code: number) => void }): void => {
+export const registerEvalCommand = (program: Command, deps: { globals: () => EvalGlobals; setCode: (code: number) => void }): Command => {
   const evalCommand = program.command('eval').description('measure the pipeline against labelled documents');
   evalCommand
     .command('extraction')
@@ -331,4 +331,5 @@ export const registerEvalCommand = (program: Command, deps: { globals: () => Eva
     .action(async (dir: string, o: EvalOptions) => {
       deps.setCode(await commandEvalExtraction(dir, o, deps.globals()));
     });
+  return evalCommand;
 };

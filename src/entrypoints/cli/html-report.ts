@@ -148,14 +148,19 @@ export const renderHtmlReport = (report: EvalReport, limit = 50): string => {
     );
   }
 
-  return [
+  return htmlPage(`docroute extraction evaluation: ${report.dir}`, CSS, parts);
+};
+
+/** A self-contained HTML page: the title is escaped here; `parts` are HTML already. */
+export const htmlPage = (title: string, css: string, parts: readonly string[]): string =>
+  [
     '<!DOCTYPE html>',
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>docroute extraction evaluation: ${escapeHtml(report.dir)}</title>`,
-    `<style>${CSS}</style>`,
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${css}</style>`,
     '</head>',
     '<body>',
     ...parts,
@@ -163,4 +168,3 @@ export const renderHtmlReport = (report: EvalReport, limit = 50): string => {
     '</html>',
     '',
   ].join('\n');
-};

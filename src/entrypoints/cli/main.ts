@@ -10,7 +10,9 @@ import { ConfigError, PipelineError } from '../../domain/errors.js';
 import { buildDefinition, localResource, terraformResource } from '../../orchestration/definition.js';
 import type { SqliteStore } from '../../adapters/local/sqlite-store.js';
 import { listInbox, openRuntime, openStore, type BatchRun, type Runtime } from '../runtime.js';
+import { registerEvalClassifyCommand } from './eval-classify.js';
 import { registerEvalCommand } from './eval-extraction.js';
+import { registerTrainCommand } from './train.js';
 import { EXIT } from './exit-codes.js';
 import { formatRun, rel, table } from './format.js';
 import { documentStatus, formatStatus, resolveDocument, traceText } from './inspect.js';
@@ -354,7 +356,9 @@ export const buildProgram = (setCode: (code: number) => void): Command => {
       setCode(EXIT.OK);
     });
 
-  registerEvalCommand(program, { globals: g, setCode });
+  const evalCommand = registerEvalCommand(program, { globals: g, setCode });
+  registerEvalClassifyCommand(evalCommand, { globals: g, setCode });
+  registerTrainCommand(program, { globals: g, setCode });
 
   program
     .command('asl')

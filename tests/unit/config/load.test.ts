@@ -54,7 +54,14 @@ describe('parseConfig', () => {
       rateLimit: { pagesPerSecond: 20, burst: 20, maxWaitMs: 30_000 },
     });
     expect(config.limits).toEqual({ maxFileBytes: 50 * 1024 * 1024, maxPages: 200 });
-    expect(config.classify).toEqual({ minConfidence: 0.5, classes: DEFAULT_CLASSES });
+    expect(config.classify).toEqual({
+      classifier: 'rules',
+      minConfidence: 0.5,
+      thresholds: {},
+      topK: 3,
+      prices: {},
+      classes: DEFAULT_CLASSES,
+    });
     expect(config.fields).toEqual(DEFAULT_FIELDS);
     expect(config.rules).toEqual(DEFAULT_RULES);
     expect(config.dataDir).toBe('./.docroute');

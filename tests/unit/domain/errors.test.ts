@@ -13,6 +13,7 @@ import {
   PipelineError,
   ReconciliationError,
   StepTimeoutError,
+  ModelOutputInvalidError,
   ThrottledError,
   UnsupportedDocumentError,
   errorNamesOfKind,
@@ -30,6 +31,7 @@ const FACTORIES = new Map<ErrorClass, () => PipelineError>([
   [ThrottledError, () => new ThrottledError('slow down')],
   [DependencyUnavailableError, () => new DependencyUnavailableError('ocr down')],
   [StepTimeoutError, () => new StepTimeoutError('took too long')],
+  [ModelOutputInvalidError, () => new ModelOutputInvalidError('no tool call in the answer')],
   [UnsupportedDocumentError, () => new UnsupportedDocumentError('file is empty', 'EMPTY_FILE')],
   [CorruptDocumentError, () => new CorruptDocumentError('bad xref', 'CORRUPT_PDF')],
   [DocumentTooLargeError, () => new DocumentTooLargeError('too many pages', 'TOO_MANY_PAGES')],
@@ -76,7 +78,12 @@ describe('error taxonomy', () => {
   });
 
   it('groups names by kind', () => {
-    expect(errorNamesOfKind('retryable').sort()).toEqual(['DependencyUnavailableError', 'StepTimeoutError', 'ThrottledError']);
+    expect(errorNamesOfKind('retryable').sort()).toEqual([
+      'DependencyUnavailableError',
+      'ModelOutputInvalidError',
+      'StepTimeoutError',
+      'ThrottledError',
+    ]);
     expect(errorNamesOfKind('document').sort()).toEqual(['CorruptDocumentError', 'DocumentTooLargeError', 'UnsupportedDocumentError']);
     expect(errorNamesOfKind('terminal')).toContain('ConfigError');
     expect(errorNamesOfKind('terminal')).not.toContain('ThrottledError');

@@ -6,7 +6,7 @@ import {
   StepTimeoutError,
   UnsupportedDocumentError,
 } from '../../../src/domain/errors.js';
-import { extractText, OCR_RATE_KEY, type ExtractOptions } from '../../../src/domain/extract.js';
+import { extractText, hasText, OCR_RATE_KEY, type ExtractOptions } from '../../../src/domain/extract.js';
 import { CountingLimiter, FakeImages, FakeOcr, FakePdf, fixedClock, IMAGE_OPTIONS, ocrResult } from '../../helpers/fakes.js';
 
 const OPTIONS: ExtractOptions = { maxFileBytes: 10_000, maxPages: 5, minTextChars: 20, dpi: 300, ocrTimeoutMs: 5000, image: IMAGE_OPTIONS };
@@ -83,10 +83,13 @@ describe('extractText: input checks', () => {
     expect(images.prepared).toEqual([]);
   });
 
-  it('rejects a document with no text on any page as NO_TEXT_FOUND', async () => {
-    const err = await extractText(PNG_BYTES, deps({ ocr: new FakeOcr(ocrResult('  \n ')) }), OPTIONS).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(UnsupportedDocumentError);
-    expect((err as UnsupportedDocumentError).reasonCode).toBe('NO_TEXT_FOUND');
+  it('returns a text-less page with its size, for the Classify step to judge (hasText false)', async () => {
+    const x = await extractText(PNG_BYTES, deps({ ocr: new FakeOcr(ocrResult('  \n ')) }), OPTIONS);
+    expect(x.pages).toHaveLength(1);
+    expect(x.pages[0]?.width).toBeGreaterThan(0);
+    expect(hasText(x)).toBe(false);
+    const withText = await extractText(PNG_BYTES, deps({ ocr: new FakeOcr(ocrResult('a')) }), OPTIONS);
+    expect(hasText(withText)).toBe(true);
   });
 });
 
