@@ -128,7 +128,7 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
     task: TaskName,
     item: ItemState,
     run: () => Promise<{ result: R; summary: S }>,
-    checkpoint?: { version: string; summarise: (r: R) => S },
+    checkpoint?: { version: string; summarise: (r: R) => S; note?: (r: R) => string },
   ): Promise<S> => {
     const base = { executionId: item.executionId, batchId: item.batchId, documentId: item.document.documentId, step: task };
     const attempt = (await audit.attempts(item.executionId, item.document.documentId, task)) + 1;
@@ -146,13 +146,20 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
             attempt,
             event: 'succeeded',
             durationMs: ms(started),
-            note: 'from checkpoint',
+            note: checkpoint.note ? `from checkpoint; ${checkpoint.note(cached)}` : 'from checkpoint',
           });
           return checkpoint.summarise(cached);
         }
         const { result, summary } = await run();
         await checkpoints.put(key, result);
-        await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'succeeded', durationMs: ms(started) });
+        await audit.append({
+          ...base,
+          at: clock.now().toISOString(),
+          attempt,
+          event: 'succeeded',
+          durationMs: ms(started),
+          ...(checkpoint.note ? { note: checkpoint.note(result) } : {}),
+        });
         return summary;
       }
       const { summary } = await run();
@@ -191,9 +198,17 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
   const summariseFields = (f: FieldSet) => ({ found: Object.keys(f.fields).sort() });
   const summariseDecision = (d: Decision) => ({ outcome: d.outcome, reasonCodes: d.reasons.map((r) => r.code) });
 
+  /**
+   * Which classifier decided, and what it cost: class names, a confidence, a model id or version
+   * and token counts. No content: this goes to the audit trail.
+   */
+  const classificationNote = (c: Classification): string =>
+    `${c.classifier}${c.model ? ` (${c.model})` : ''}: ${c.documentClass} ${c.confidence.toFixed(2)}` +
+    (c.usage ? `; tokens in ${c.usage.inputTokens}, out ${c.usage.outputTokens}` : '');
+
   /** A Task whose result is checkpointed at `version`; the state machine gets its summary. */
   const checkpointed =
-    <R, S>(version: string, summarise: (r: R) => S, compute: (item: ItemState) => Promise<R>) =>
+    <R, S>(version: string, summarise: (r: R) => S, compute: (item: ItemState) => Promise<R>, note?: (r: R) => string) =>
     (raw: unknown, task: TaskName): Promise<S> => {
       const item = parse(ItemState, raw, task);
       return step(
@@ -203,7 +218,7 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
           const result = await compute(item);
           return { result, summary: summarise(result) };
         },
-        { version, summarise },
+        { version, summarise, ...(note ? { note } : {}) },
       );
     };
 
@@ -272,14 +287,19 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
       extractText(await deps.objects.get(item.document.documentId), deps, extractOptionsOf(deps.config)),
     ),
 
-    Classify: checkpointed(v.classify, summariseClassification, async (item) => {
-      const extraction = await load<Extraction>(item, 'Extract', v.extract);
-      // A text-only classifier has nothing to read; one that reads layout still gets its chance.
-      if (deps.classifier.needsText && !hasText(extraction)) {
-        throw new UnsupportedDocumentError('no text was found on any page', 'NO_TEXT_FOUND');
-      }
-      return deps.classifier.classify(extraction);
-    }),
+    Classify: checkpointed(
+      v.classify,
+      summariseClassification,
+      async (item) => {
+        const extraction = await load<Extraction>(item, 'Extract', v.extract);
+        // A text-only classifier has nothing to read; one that reads layout still gets its chance.
+        if (deps.classifier.needsText && !hasText(extraction)) {
+          throw new UnsupportedDocumentError('no text was found on any page', 'NO_TEXT_FOUND');
+        }
+        return deps.classifier.classify(extraction);
+      },
+      classificationNote,
+    ),
 
     ExtractFields: checkpointed(v.extractFields, summariseFields, async (item) => {
       const extraction = await load<Extraction>(item, 'Extract', v.extract);

@@ -109,6 +109,23 @@ describe('train, classify with the model, eval classify', () => {
     const memo = cli(['status', path.join(inbox, 'new-memo.pdf'), '--data-dir', data]);
     expect(memo.stdout).toMatch(/Route\s+HOLD/);
     expect(memo.stdout).toMatch(/LOW_CONFIDENCE: Classified as memo by local-model with confidence [01]\.\d\d, below the threshold 1\.00/);
+    const trace = cli(['trace', path.join(inbox, 'new-memo.pdf'), '--data-dir', data]).stdout;
+    const version = (JSON.parse(readFileSync(model, 'utf8')) as { version: string }).version;
+    expect(trace).toContain(`local-model (${version}): memo`);
+  });
+
+  it('config check loads the model named in config, and names a missing one', () => {
+    const cfg = path.join(work, 'check.yaml');
+    writeFileSync(cfg, CONFIG(model));
+    const ok = cli(['config', 'check', '--config', cfg, '--json'], { cwd: work });
+    expect(ok.code).toBe(EXIT.OK);
+    const version = (JSON.parse(readFileSync(model, 'utf8')) as { version: string }).version;
+    expect(JSON.parse(ok.stdout)).toMatchObject({ classifier: { name: 'local-model', version } });
+    writeFileSync(cfg, CONFIG(path.join(work, 'no-such-model.json')));
+    const missing = cli(['config', 'check', '--config', cfg], { cwd: work });
+    expect(missing.code).toBe(EXIT.USAGE);
+    expect(missing.stderr).toContain('no-such-model.json');
+    expect(missing.stderr).toContain('docroute train');
   });
 
   it('refuses to start with a model file that was edited after training', () => {

@@ -108,6 +108,8 @@ describe('Classify with Bedrock in the state machine', () => {
     expect(timeline.filter((e) => e.event === 'failed').map((e) => e.errorName)).toEqual(['ThrottledError', 'ThrottledError']);
     expect(timeline.filter((e) => e.event === 'retried').map((e) => e.attempt)).toEqual([2, 3]);
     expect(timeline.at(-1)).toMatchObject({ event: 'succeeded', attempt: 3 });
+    // The audit names the model that decided and what the call cost, and nothing of the document.
+    expect(timeline.at(-1)?.note).toBe(`bedrock (${MODEL_ID}): receipt 0.93; tokens in 640, out 38`);
     const route = await runtime?.store.getRoute(documentId);
     expect(route).toMatchObject({ outcome: 'pass', documentClass: 'receipt', confidence: 0.93 });
   });

@@ -10,6 +10,7 @@ import { ConfigError, PipelineError } from '../../domain/errors.js';
 import { buildDefinition, localResource, terraformResource } from '../../orchestration/definition.js';
 import type { SqliteStore } from '../../adapters/local/sqlite-store.js';
 import { listInbox, openRuntime, openStore, type BatchRun, type Runtime } from '../runtime.js';
+import { createClassifier } from '../classifiers.js';
 import { registerEvalClassifyCommand } from './eval-classify.js';
 import { registerEvalCommand } from './eval-extraction.js';
 import { registerTrainCommand } from './train.js';
@@ -346,12 +347,15 @@ export const buildProgram = (setCode: (code: number) => void): Command => {
   config
     .command('check')
     .description('validate the configuration and print its version')
-    .action(() => {
+    .action(async () => {
       const loaded = load(g());
+      // The classifier too: a missing or edited model file, or an LLM section without its key, fails here.
+      const chosen = await createClassifier(loaded);
+      const classifier = { name: chosen.classifier.name, ...(chosen.version ? { version: chosen.version } : {}) };
       out(
         g().json
-          ? JSON.stringify({ source: loaded.source, version: loaded.version, dataDir: loaded.config.dataDir })
-          : `OK  ${loaded.source}  version ${loaded.version}  data ${rel(loaded.config.dataDir)}`,
+          ? JSON.stringify({ source: loaded.source, version: loaded.version, dataDir: loaded.config.dataDir, classifier })
+          : `OK  ${loaded.source}  version ${loaded.version}  data ${rel(loaded.config.dataDir)}  classifier ${classifier.name}${chosen.version ? ` (${chosen.version})` : ''}`,
       );
       setCode(EXIT.OK);
     });
