@@ -79,6 +79,7 @@ type Store = MemoryStore | SqliteStore;
 const depsFor = (store: Store, objects: MemoryObjectStore): TaskDeps => ({
   config: loaded.config,
   configVersion: loaded.version,
+  rulesetVersion: loaded.rulesetVersion,
   stepVersions: loaded.stepVersions,
   objects,
   checkpoints: store,

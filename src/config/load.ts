@@ -16,6 +16,8 @@ export interface LoadedConfig {
   readonly source: string;
   /** Hash of everything that changes a document's result (classes, fields, rules, limits, extraction). */
   readonly version: string;
+  /** Hash of the rules alone: the ruleset version recorded with every decision. */
+  readonly rulesetVersion: string;
   /**
    * Per-step versions: each hashes the config its step reads plus the version of the step before.
    * Checkpoints are keyed by them, so a rule change re-runs Validate but never re-OCRs.
@@ -70,6 +72,9 @@ export const stepVersionsOf = (config: Config, classifierVersion = ''): StepVers
   return { extract, classify, extractFields, validate };
 };
 
+/** The ruleset's version: a hash of the rules as loaded (defaults filled in). */
+export const rulesetVersionOf = (rules: Config['rules']): string => hash('ruleset/1', rules);
+
 export const configVersionOf = (config: Config): string => {
   const relevant = {
     limits: config.limits,
@@ -115,7 +120,13 @@ export const parseConfig = (raw: unknown, source = 'built-in defaults'): LoadedC
     if (err instanceof ConfigError) throw new ConfigError(`Invalid configuration in ${source}: ${err.message}.`);
     throw err;
   }
-  return { config, source, version: configVersionOf(config), stepVersions: stepVersionsOf(config) };
+  return {
+    config,
+    source,
+    version: configVersionOf(config),
+    rulesetVersion: rulesetVersionOf(config.rules),
+    stepVersions: stepVersionsOf(config),
+  };
 };
 
 export interface LoadOptions {

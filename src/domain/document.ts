@@ -176,4 +176,8 @@ export interface RouteResult {
   readonly findings: readonly Finding[];
   readonly reasons: readonly Reason[];
   readonly configVersion: string;
+  /** The ruleset that judged it (a hash of the rules). */
+  readonly rulesetVersion: string;
+  /** Which classifier decided the class, with its model version or id when it has one. */
+  readonly classifier: string | null;
 }

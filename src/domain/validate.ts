@@ -1,25 +1,96 @@
 import { Engine, type RuleProperties, type TopLevelCondition } from 'json-rules-engine';
 import type { FieldSet, Finding, Severity } from './document.js';
 import { ConfigError } from './errors.js';
-import { isValidIban } from './normalize.js';
+import { isValidBic, isValidIban } from './normalize.js';
 import type { RuleSpec } from '../config/schema.js';
 
 const isMissing = (v: unknown): boolean => v === undefined || v === null || v === '';
 
-/** Operators beyond json-rules-engine's built-ins. A later rules issue adds the full banking set. */
-const OPERATORS: Record<string, (fact: unknown, value: unknown) => boolean> = {
+const numberOf = (v: unknown): number | null => {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string' && /^-?\d+(?:\.\d+)?$/.test(v.trim())) return Number(v);
+  return null;
+};
+
+const DAY_MS = 86_400_000;
+/** Days from an ISO date to another, or null when either is not a `YYYY-MM-DD` calendar date. */
+const daysBetween = (from: unknown, to: unknown): number | null => {
+  const t = (v: unknown): number | null => {
+    if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(v)) return null;
+    const ms = Date.parse(`${v}T00:00:00Z`);
+    return Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== v ? null : ms;
+  };
+  const a = t(from);
+  const b = t(to);
+  return a === null || b === null ? null : Math.round((b - a) / DAY_MS);
+};
+
+/** `sumEquals` configuration: the fields to add up, the field they must equal, and the slack allowed. */
+interface SumSpec {
+  readonly of: readonly string[];
+  readonly equals: string;
+  readonly tolerance?: number;
+}
+const isSumSpec = (v: unknown): v is SumSpec => {
+  if (typeof v !== 'object' || v === null) return false;
+  const { of, equals, tolerance } = v as Partial<Record<keyof SumSpec, unknown>>;
+  return (
+    Array.isArray(of) &&
+    of.length > 0 &&
+    of.every((x) => typeof x === 'string') &&
+    typeof equals === 'string' &&
+    (tolerance === undefined || (typeof tolerance === 'number' && tolerance >= 0))
+  );
+};
+
+type Operator = (fact: unknown, value: unknown, today: string | undefined) => boolean;
+
+/**
+ * Operators beyond json-rules-engine's built-ins: the banking set. None throws on a missing or
+ * malformed fact; they answer false (or, for the presence checks, "missing"), so a rule author
+ * combines them with `fieldMissing` to say what an absent field means.
+ */
+const OPERATORS: Record<string, Operator> = {
   /** `value: true` fires when the field is absent; `false` when present. */
   missing: (fact, value) => isMissing(fact) === value,
+  /** The same as `missing`, under the name rule authors expect. */
+  fieldMissing: (fact, value) => isMissing(fact) === value,
   /** `value: false` fires when a present IBAN fails mod-97; absent IBANs never fire. */
   validIban: (fact, value) => typeof fact === 'string' && fact !== '' && isValidIban(fact) === value,
+  /** `value: false` fires when a present BIC is not 8 or 11 characters of the ISO 9362 shape; absent never fires. */
+  validBic: (fact, value) => typeof fact === 'string' && fact !== '' && isValidBic(fact) === value,
   /** `value` is a regular expression source, matched case-insensitively. */
   matchesRegex: (fact, value) => typeof fact === 'string' && typeof value === 'string' && new RegExp(value, 'iu').test(fact),
+  /** True when the ISO date lies between `value` days ago and today (the `today` fact); never for future or unreadable dates. */
+  dateWithinDays: (fact, value, today) => {
+    const age = daysBetween(fact, today);
+    return age !== null && typeof value === 'number' && age >= 0 && age <= value;
+  },
+  /** True when the amount (a number or numeric string) is greater than `value`. */
+  amountAbove: (fact, value) => {
+    const n = numberOf(fact);
+    return n !== null && typeof value === 'number' && n > value;
+  },
+  /** Over the whole `fields` fact: true when every field in `of` and `equals` is a number and |Σ of − equals| ≤ tolerance (default 0.01). */
+  sumEquals: (fact, value) => {
+    if (!isSumSpec(value) || typeof fact !== 'object' || fact === null) return false;
+    const fields = fact as Record<string, unknown>;
+    const parts = value.of.map((f) => numberOf(fields[f]));
+    const total = numberOf(fields[value.equals]);
+    if (total === null || parts.some((p) => p === null)) return false;
+    const sum = parts.reduce<number>((a, b) => a + (b ?? 0), 0);
+    return Math.abs(sum - total) <= (value.tolerance ?? 0.01) + 1e-9;
+  },
+  /** True when the classification confidence is below `value`. */
+  confidenceBelow: (fact, value) => typeof fact === 'number' && typeof value === 'number' && fact < value,
 };
 
 export interface RulesFacts {
   readonly documentClass: string;
   readonly confidence: number;
   readonly fields: Readonly<Record<string, string | number>>;
+  /** The evaluation date (`YYYY-MM-DD`, from the clock), for `dateWithinDays`. */
+  readonly today?: string;
 }
 
 export interface CompiledRules {
@@ -39,7 +110,7 @@ const BUILTIN_OPERATORS = new Set([
   'contains',
   'doesNotContain',
 ]);
-const KNOWN_FACTS = new Set(['documentClass', 'confidence', 'fields']);
+const KNOWN_FACTS = new Set(['documentClass', 'confidence', 'fields', 'today']);
 
 /** Walks a condition tree and reports the first problem as "path: what was expected". */
 const checkCondition = (node: unknown, where: string): string | null => {
@@ -62,6 +133,12 @@ const checkCondition = (node: unknown, where: string): string | null => {
   if (typeof operator !== 'string' || !(BUILTIN_OPERATORS.has(operator) || operator in OPERATORS)) {
     return `${where}.operator: unknown operator ${JSON.stringify(operator)}; expected one of ${[...BUILTIN_OPERATORS, ...Object.keys(OPERATORS)].join(', ')}`;
   }
+  if (operator === 'sumEquals' && !isSumSpec(n['value'])) {
+    return `${where}.value: expected { of: [field names], equals: field name, tolerance?: number ≥ 0 }`;
+  }
+  if ((operator === 'dateWithinDays' || operator === 'amountAbove' || operator === 'confidenceBelow') && typeof n['value'] !== 'number') {
+    return `${where}.value: expected a number`;
+  }
   if (operator === 'matchesRegex') {
     try {
       new RegExp(String(value), 'iu');
@@ -79,30 +156,38 @@ const checkCondition = (node: unknown, where: string): string | null => {
  * still throws at run time becomes a hold finding naming that rule (never a silent pass).
  */
 export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
+  /**
+   * An engine for one rule, its operators bound to the evaluation date. Built per evaluation, so
+   * documents evaluated concurrently never share a "today".
+   */
+  const engineFor = (props: RuleProperties, today: string | undefined): Engine => {
+    const engine = new Engine([], { allowUndefinedFacts: true });
+    for (const [name, fn] of Object.entries(OPERATORS)) engine.addOperator(name, (fact: unknown, value: unknown) => fn(fact, value, today));
+    engine.addRule(props);
+    return engine;
+  };
   const compiled = rules.map((rule, i) => {
     const problem = checkCondition(rule.conditions, `rules.${i}.conditions`);
     if (problem) throw new ConfigError(`rule "${rule.id}": ${problem}`);
-    const engine = new Engine([], { allowUndefinedFacts: true });
-    for (const [name, fn] of Object.entries(OPERATORS)) engine.addOperator(name, fn);
     const props: RuleProperties = {
       name: rule.id,
       conditions: rule.conditions as unknown as TopLevelCondition,
       event: { type: rule.outcome, params: { ruleId: rule.id } },
     };
     try {
-      engine.addRule(props);
+      engineFor(props, undefined);
     } catch (err) {
       throw new ConfigError(`rule "${rule.id}": rules.${i}.conditions: ${err instanceof Error ? err.message : 'invalid'}`);
     }
-    return { rule, engine };
+    return { rule, props };
   });
   return {
     evaluate: async (facts: RulesFacts): Promise<Finding[]> => {
       const findings: Finding[] = [];
-      for (const { rule, engine } of compiled) {
+      for (const { rule, props } of compiled) {
         if (rule.classes.length > 0 && !rule.classes.includes(facts.documentClass)) continue;
         try {
-          const { events } = await engine.run({ ...facts, fields: { ...facts.fields } });
+          const { events } = await engineFor(props, facts.today).run({ ...facts, fields: { ...facts.fields } });
           if (events.length === 0) continue;
           findings.push({
             ruleId: rule.id,
@@ -126,8 +211,9 @@ export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
   };
 };
 
-export const factsOf = (fieldSet: FieldSet, confidence: number): RulesFacts => ({
+export const factsOf = (fieldSet: FieldSet, confidence: number, today?: string): RulesFacts => ({
   documentClass: fieldSet.documentClass,
   confidence,
+  ...(today ? { today } : {}),
   fields: Object.fromEntries(Object.entries(fieldSet.fields).map(([k, f]) => [k, f.value])),
 });

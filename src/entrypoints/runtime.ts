@@ -156,6 +156,7 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
   const deps: TaskDeps = {
     config,
     configVersion: loaded.version,
+    rulesetVersion: loaded.rulesetVersion,
     stepVersions,
     objects,
     checkpoints: store,

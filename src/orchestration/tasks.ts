@@ -38,6 +38,8 @@ import type { TaskName } from './definition.js';
 export interface TaskDeps {
   readonly config: Config;
   readonly configVersion: string;
+  /** Hash of the rules: recorded with every decision. */
+  readonly rulesetVersion: string;
   readonly stepVersions: StepVersions;
   readonly objects: ObjectStore;
   readonly checkpoints: Checkpoints;
@@ -250,6 +252,7 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         event: 'routed',
         outcome,
         reasonCodes,
+        note: `config ${result.configVersion}, ruleset ${result.rulesetVersion}`,
       },
     );
     return { outcome: record.outcome, location: record.location, duplicate: false };
@@ -310,7 +313,7 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
     Validate: checkpointed(v.validate, summariseDecision, async (item) => {
       const classification = await load<Classification>(item, 'Classify', v.classify);
       const fieldSet = await load<FieldSet>(item, 'ExtractFields', v.extractFields);
-      const findings = await deps.rules.evaluate(factsOf(fieldSet, classification.confidence));
+      const findings = await deps.rules.evaluate(factsOf(fieldSet, classification.confidence, clock.now().toISOString().slice(0, 10)));
       return decide(classification, findings, {
         minConfidence: deps.config.classify.minConfidence,
         thresholds: deps.config.classify.thresholds,
@@ -337,6 +340,8 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
           findings: [],
           reasons: [{ code, message: `${message[0]?.toUpperCase() ?? ''}${message.slice(1)} (${error.Error}).` }],
           configVersion: deps.configVersion,
+          rulesetVersion: deps.rulesetVersion,
+          classifier: null,
         };
         const summary = await deliver(item, 'reject', result, [code]);
         return { result: summary, summary };
@@ -439,6 +444,8 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         findings: decision.findings,
         reasons: decision.reasons,
         configVersion: deps.configVersion,
+        rulesetVersion: deps.rulesetVersion,
+        classifier: classification.model ? `${classification.classifier} (${classification.model})` : classification.classifier,
       };
       const summary = await deliver(
         item,

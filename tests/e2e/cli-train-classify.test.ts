@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../src/entrypoints/cli/exit-codes.js';
@@ -106,6 +106,16 @@ describe('train, classify with the model, eval classify', () => {
       documentClass: string;
     };
     expect(invoice).toMatchObject({ outcome: 'pass', documentClass: 'invoice' });
+    // The decision record names the classifier with its model version, and the ruleset version.
+    const passed = readdirSync(path.join(data, 'pass')).filter((f) => f.endsWith('.json'));
+    expect(passed).toHaveLength(1);
+    const decision = JSON.parse(readFileSync(path.join(data, 'pass', passed[0] ?? ''), 'utf8')) as {
+      classifier: string;
+      rulesetVersion: string;
+    };
+    const modelVersion = (JSON.parse(readFileSync(model, 'utf8')) as { version: string }).version;
+    expect(decision.classifier).toBe(`local-model (${modelVersion})`);
+    expect(decision.rulesetVersion).toMatch(/^[0-9a-f]{16}$/);
     const memo = cli(['status', path.join(inbox, 'new-memo.pdf'), '--data-dir', data]);
     expect(memo.stdout).toMatch(/Route\s+HOLD/);
     expect(memo.stdout).toMatch(/LOW_CONFIDENCE: Classified as memo by local-model with confidence [01]\.\d\d, below the threshold 1\.00/);

@@ -7,5 +7,7 @@ export const EXIT = {
   BATCH_FAILED: 4,
   NOTIFY_FAILED: 5,
   NOT_FOUND: 6,
+  /** `rules test`: a fixture's expectation was not met. */
+  CHECKS_FAILED: 7,
   INTERRUPTED: 130,
 } as const;

@@ -13,6 +13,7 @@ import { listInbox, openRuntime, openStore, type BatchRun, type Runtime } from '
 import { createClassifier } from '../classifiers.js';
 import { registerEvalClassifyCommand } from './eval-classify.js';
 import { registerEvalCommand } from './eval-extraction.js';
+import { registerRulesCommand } from './rules-test.js';
 import { registerTrainCommand } from './train.js';
 import { EXIT } from './exit-codes.js';
 import { formatRun, rel, table } from './format.js';
@@ -363,6 +364,7 @@ export const buildProgram = (setCode: (code: number) => void): Command => {
   const evalCommand = registerEvalCommand(program, { globals: g, setCode });
   registerEvalClassifyCommand(evalCommand, { globals: g, setCode });
   registerTrainCommand(program, { globals: g, setCode });
+  registerRulesCommand(program, { globals: g, setCode });
 
   program
     .command('asl')

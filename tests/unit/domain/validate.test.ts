@@ -207,3 +207,81 @@ describe('factsOf', () => {
     expect(codes(await compileRules(DEFAULT_RULES).evaluate(factsOf(fieldSet, 1)))).toEqual(['AMOUNT_ABOVE_APPROVAL_LIMIT']);
   });
 });
+
+describe('the banking operators', () => {
+  /** Whether a single rule with this condition fires on these facts. */
+  const fires = async (condition: Record<string, unknown>, f: Record<string, unknown>): Promise<boolean> => {
+    const compiled = compileRules([rule({ id: 'r', conditions: { all: [condition] } })]);
+    const findings = await compiled.evaluate({ documentClass: 'invoice', confidence: 0.9, fields: {}, ...f });
+    return findings.length === 1 && findings[0]?.reasonCode === 'CUSTOM';
+  };
+
+  it('validBic: fires on a malformed present BIC, never on an absent one', async () => {
+    const c = { fact: 'fields', path: '$.bic', operator: 'validBic', value: false };
+    expect(await fires(c, { fields: { bic: 'DEUTDEFF' } })).toBe(false);
+    expect(await fires(c, { fields: { bic: 'DEUTDEFF500' } })).toBe(false);
+    expect(await fires(c, { fields: { bic: 'DEUT1EFF' } })).toBe(true);
+    expect(await fires(c, { fields: { bic: 'DEUTDEFF5' } })).toBe(true);
+    expect(await fires(c, { fields: {} })).toBe(false);
+  });
+
+  it('dateWithinDays: counts back from the today fact; future and unreadable dates are not within', async () => {
+    const c = { fact: 'fields', path: '$.date', operator: 'dateWithinDays', value: 30 };
+    const today = '2026-11-29';
+    expect(await fires(c, { today, fields: { date: '2026-11-29' } })).toBe(true);
+    expect(await fires(c, { today, fields: { date: '2026-10-30' } })).toBe(true); // 30 days
+    expect(await fires(c, { today, fields: { date: '2026-10-29' } })).toBe(false); // 31 days
+    expect(await fires(c, { today, fields: { date: '2026-11-30' } })).toBe(false); // tomorrow
+    expect(await fires(c, { today, fields: { date: '2026-02-30' } })).toBe(false); // not a date
+    expect(await fires(c, { fields: { date: '2026-11-29' } })).toBe(false); // no today
+  });
+
+  it('amountAbove and confidenceBelow compare numbers (numeric strings too)', async () => {
+    const above = { fact: 'fields', path: '$.total', operator: 'amountAbove', value: 10000 };
+    expect(await fires(above, { fields: { total: 10000.01 } })).toBe(true);
+    expect(await fires(above, { fields: { total: '12000.50' } })).toBe(true);
+    expect(await fires(above, { fields: { total: 10000 } })).toBe(false);
+    expect(await fires(above, { fields: { total: 'EUR ten' } })).toBe(false);
+    const low = { fact: 'confidence', operator: 'confidenceBelow', value: 0.8 };
+    expect(await fires(low, { confidence: 0.79 })).toBe(true);
+    expect(await fires(low, { confidence: 0.8 })).toBe(false);
+  });
+
+  it('sumEquals: the named parts add up to the total within the tolerance; missing parts never equal', async () => {
+    const c = { fact: 'fields', operator: 'sumEquals', value: { of: ['subtotal', 'tax'], equals: 'total', tolerance: 0.01 } };
+    expect(await fires(c, { fields: { subtotal: 100, tax: 19, total: 119 } })).toBe(true);
+    expect(await fires(c, { fields: { subtotal: 100, tax: 19, total: 119.01 } })).toBe(true);
+    expect(await fires(c, { fields: { subtotal: 100, tax: 19, total: 119.05 } })).toBe(false);
+    expect(await fires(c, { fields: { subtotal: 100, total: 119 } })).toBe(false);
+    const mismatch = { not: c };
+    expect(await fires(mismatch, { fields: { subtotal: 100, tax: 19, total: 120 } })).toBe(true);
+  });
+
+  it('fieldMissing is the presence check under its documented name', async () => {
+    const c = { fact: 'fields', path: '$.total', operator: 'fieldMissing', value: true };
+    expect(await fires(c, { fields: {} })).toBe(true);
+    expect(await fires(c, { fields: { total: '' } })).toBe(true);
+    expect(await fires(c, { fields: { total: 0 } })).toBe(false);
+  });
+
+  it('rejects malformed operator values at load, with the rule id and path', () => {
+    const bad = (value: unknown, operator: string) =>
+      compileRules([rule({ id: 'bad-one', conditions: { all: [{ fact: 'fields', path: '$.total', operator, value }] } })]);
+    expect(() => bad({ of: [], equals: 'total' }, 'sumEquals')).toThrow(
+      /rule "bad-one": rules\.0\.conditions\.all\.0\.value: expected \{ of:/,
+    );
+    expect(() => bad('90', 'dateWithinDays')).toThrow(/rules\.0\.conditions\.all\.0\.value: expected a number/);
+    expect(() => bad(1, 'amountBelow')).toThrow(/unknown operator "amountBelow"/);
+  });
+
+  it('evaluates concurrent documents with their own today', async () => {
+    const compiled = compileRules([
+      rule({ id: 'r', conditions: { all: [{ fact: 'fields', path: '$.date', operator: 'dateWithinDays', value: 0 }] } }),
+    ]);
+    const [a, b] = await Promise.all([
+      compiled.evaluate({ documentClass: 'invoice', confidence: 1, fields: { date: '2026-01-01' }, today: '2026-01-01' }),
+      compiled.evaluate({ documentClass: 'invoice', confidence: 1, fields: { date: '2026-01-01' }, today: '2026-01-02' }),
+    ]);
+    expect([a.length, b.length]).toEqual([1, 0]);
+  });
+});
