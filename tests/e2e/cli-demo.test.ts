@@ -141,11 +141,28 @@ describe('docroute demo', () => {
     expect(['pass', 'hold', 'reject'].map((r) => readdirSync(path.join(data, r)).sort().join(','))).toEqual(filesBefore);
 
     const batches = JSON.parse(cli(['batches', '--data-dir', data, '--json']).stdout) as {
+      batchId: string;
       status: string;
       counts: { duplicates: number };
     }[];
     expect(batches).toHaveLength(2);
     expect(batches.map((b) => b.counts.duplicates)).toEqual([6, 0]);
+
+    // One batch, by outcome: the first run's, where every document was routed.
+    const first = batches[1]?.batchId ?? '';
+    const shown = JSON.parse(cli(['batches', 'show', first, '--data-dir', data, '--json']).stdout) as {
+      received: number;
+      documents: Record<string, { name: string; reasonCode: string | null }[]>;
+    };
+    expect(shown.received).toBe(6);
+    const names = (k: string) => (shown.documents[k] ?? []).map((d) => d.name).sort();
+    expect(names('pass')).toEqual(['invoice-northwind.pdf', 'receipt-cafe.png', 'scanned-letter.pdf']);
+    expect(names('hold')).toEqual(['invoice-large-amount.pdf']);
+    expect((shown.documents['reject'] ?? []).map((d) => d.reasonCode).sort()).toEqual(['CORRUPT_PDF', 'INVALID_IBAN']);
+    expect(shown.documents['failed']).toEqual([]);
+    const text = cli(['batches', 'show', 'latest', '--data-dir', data]);
+    expect(text.stdout).toContain('received 6 = pass 3 + hold 1 + reject 2 + failed 0');
+    expect(cli(['batches', 'show', 'b-nope', '--data-dir', data]).code).toBe(EXIT.NOT_FOUND);
   });
 });
 

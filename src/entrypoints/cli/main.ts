@@ -296,6 +296,68 @@ const commandBatches = (limit: number, opts: GlobalOptions): Promise<number> =>
     return Promise.resolve(EXIT.OK);
   });
 
+/**
+ * `batches show <id|latest>`: one batch's documents grouped by outcome, with each document's
+ * reason code or error. The counts reconcile by construction (every document of the batch is
+ * listed once); a document still without an outcome is listed as such.
+ */
+const commandBatchShow = (id: string, opts: GlobalOptions): Promise<number> =>
+  withStore(opts, async (runtime) => {
+    const batch = id === 'latest' ? (runtime.store.recentBatches(1)[0] ?? null) : runtime.store.getBatch(id);
+    if (!batch) {
+      err(`docroute batches show: no batch ${id} in ${rel(runtime.dataDir)} (see \`docroute batches\`)`);
+      return EXIT.NOT_FOUND;
+    }
+    const docs = await runtime.store.batchOutcomes(batch.batchId);
+    const groups = ['pass', 'hold', 'reject', 'failed', 'pending'] as const;
+    const byOutcome = Object.fromEntries(
+      groups.map((g) => [
+        g,
+        docs
+          .filter((d) => (d.outcome ?? 'pending') === g)
+          .map((d) => ({
+            documentId: d.documentId,
+            name: d.name,
+            duplicate: d.duplicate,
+            reasonCode: d.reasonCode,
+            errorName: d.errorName,
+          })),
+      ]),
+    ) as Record<
+      (typeof groups)[number],
+      { documentId: string; name: string; duplicate: boolean; reasonCode: string | null; errorName: string | null }[]
+    >;
+    if (opts.json) {
+      out(
+        JSON.stringify(
+          { batchId: batch.batchId, status: batch.status, source: batch.source, received: batch.received, documents: byOutcome },
+          null,
+          2,
+        ),
+      );
+      return EXIT.OK;
+    }
+    out(`Batch ${batch.batchId}  ${batch.status}  ${batch.createdAt}  from ${batch.source}`);
+    out(
+      `received ${batch.received} = ${groups
+        .filter((g) => g !== 'pending')
+        .map((g) => `${g} ${byOutcome[g].length}`)
+        .join(' + ')}${byOutcome.pending.length ? ` (+ ${byOutcome.pending.length} without an outcome yet)` : ''}`,
+    );
+    for (const g of groups) {
+      const list = byOutcome[g];
+      if (list.length === 0) continue;
+      out(`\n${g.toUpperCase()} (${list.length})`);
+      out(
+        table(
+          list.map((d) => [d.documentId.slice(0, 12), d.name, d.reasonCode ?? d.errorName ?? '', d.duplicate ? 'duplicate' : '']),
+          ['document', 'name', 'reason', ''],
+        ),
+      );
+    }
+    return EXIT.OK;
+  });
+
 export const buildProgram = (setCode: (code: number) => void): Command => {
   const program = new Command('docroute')
     .description('Read, classify, extract, validate and route documents, with a durable audit trail.')
@@ -327,11 +389,16 @@ export const buildProgram = (setCode: (code: number) => void): Command => {
     .description("a document's full audit timeline")
     .argument('<doc>', 'document id, id prefix, or file path')
     .action(async (ref: string) => setCode(await commandTrace(ref, g())));
-  program
+  const batches = program
     .command('batches')
-    .description('recent batches with their counts')
+    .description('recent batches with their counts; `batches show <id>` lists one batch by outcome')
     .addOption(new Option('-n, --limit <n>', 'how many').default(20).argParser((v) => Math.max(1, Number.parseInt(v, 10) || 20)))
     .action(async (o: { limit: number }) => setCode(await commandBatches(o.limit, g())));
+  batches
+    .command('show')
+    .description("one batch's documents by outcome, with their reasons")
+    .argument('<batch>', 'a batch id, or "latest"')
+    .action(async (id: string) => setCode(await commandBatchShow(id, g())));
   program
     .command('demo')
     .description('process the bundled sample inbox and show where to look')
