@@ -33,6 +33,7 @@ import { createPdfjsPdfReader } from '../src/adapters/local/pdfjs-pdf-reader.js'
 import { createTesseractCliOcr, detectTesseract, tesseractProcessEnv } from '../src/adapters/local/tesseract-cli-ocr.js';
 import { createTesseractJsOcr } from '../src/adapters/local/tesseract-js-ocr.js';
 import type { OcrEngine, OcrResult } from '../src/ports/ocr-engine.js';
+import { mulberry32 } from '../src/domain/random.js';
 
 const QUICK = process.argv.includes('--quick');
 const DATA = process.argv.includes('--data');
@@ -50,18 +51,6 @@ const DATA_IMAGES = 20;
 // ---------------------------------------------------------------------------------------------
 // Pages
 
-/** A small deterministic PRNG (mulberry32): the same pages on every run and machine. */
-const prng = (seed: number): (() => number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
-
 const WORDS = (
   'account amount balance bank billing client contract customer date delivery department description discount due ' +
   'invoice item order payment period price quantity receipt reference service shipping subtotal supplier tax total ' +
@@ -74,7 +63,7 @@ type Layout = 'invoice' | 'letter' | 'table' | 'columns' | 'receipt' | 'small-pr
 const LAYOUTS: readonly Layout[] = ['invoice', 'letter', 'table', 'columns', 'receipt', 'small-print'];
 
 const buildPdf = async (index: number): Promise<Uint8Array> => {
-  const random = prng(1000 + index);
+  const random = mulberry32(1000 + index);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const sentence = (n: number): string => Array.from({ length: n }, () => pick(WORDS)).join(' ');
   const amount = (): string => (random() * 5000).toFixed(2);

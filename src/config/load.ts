@@ -138,10 +138,20 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/** Parses YAML; a syntax error becomes a ConfigError "<what> is not valid YAML at line L, column C." */
+export const parseYamlText = (text: string, what: string): unknown => {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
+    throw new ConfigError(`${what} is not valid YAML${where}.`);
+  }
+};
+
 /**
  * Finds and loads the config: --config, else $DOCROUTE_CONFIG, else ./docroute.config.yaml, else the
- * built-in defaults. A relative `dataDir` from a config file is resolved against that file's folder;
- * --data-dir, $DOCROUTE_DATA_DIR and the default against the current directory.
+ * built-in defaults. A relative `dataDir` or `classify.local.model` from a config file is resolved
+ * against that file's folder; --data-dir, $DOCROUTE_DATA_DIR and the default against the current directory.
  */
 export const loadConfig = (options: LoadOptions = {}): LoadedConfig => {
   const env = options.env ?? process.env;
@@ -156,20 +166,25 @@ export const loadConfig = (options: LoadOptions = {}): LoadedConfig => {
     } catch (err) {
       throw new ConfigError(`Cannot read configuration file ${candidate}: ${(err as NodeJS.ErrnoException).code ?? 'read error'}.`);
     }
-    let raw: unknown;
-    try {
-      raw = parseYaml(text);
-    } catch (err) {
-      const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
-      throw new ConfigError(`Configuration file ${candidate} is not valid YAML${where}.`);
-    }
-    loaded = parseConfig(raw, candidate);
+    loaded = parseConfig(parseYamlText(text, `Configuration file ${candidate}`), candidate);
   } else if (explicit) {
     throw new ConfigError(`Configuration file ${candidate} does not exist.`);
   } else {
     loaded = parseConfig({});
   }
   const dataDir = options.dataDir ?? env['DOCROUTE_DATA_DIR'] ?? loaded.config.dataDir;
-  const base = path.isAbsolute(loaded.source) && !options.dataDir && !env['DOCROUTE_DATA_DIR'] ? path.dirname(loaded.source) : cwd;
-  return { ...loaded, config: { ...loaded.config, dataDir: path.resolve(base, dataDir) } };
+  const fileDir = path.isAbsolute(loaded.source) ? path.dirname(loaded.source) : cwd;
+  const base = !options.dataDir && !env['DOCROUTE_DATA_DIR'] ? fileDir : cwd;
+  const { classify } = loaded.config;
+  return {
+    ...loaded,
+    config: {
+      ...loaded.config,
+      dataDir: path.resolve(base, dataDir),
+      // A model file named in a config file is relative to that file, like dataDir.
+      classify: classify.local
+        ? { ...classify, local: { ...classify.local, model: path.resolve(fileDir, classify.local.model) } }
+        : classify,
+    },
+  };
 };

@@ -157,8 +157,9 @@ const checkCondition = (node: unknown, where: string): string | null => {
  */
 export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
   /**
-   * An engine for one rule, its operators bound to the evaluation date. Built per evaluation, so
-   * documents evaluated concurrently never share a "today".
+   * An engine for one rule, its operators bound to an evaluation date. Engines are kept per date
+   * (the last two: a batch may run across midnight), so documents evaluated concurrently never
+   * share a "today" and the engines are not rebuilt per document.
    */
   const engineFor = (props: RuleProperties, today: string | undefined): Engine => {
     const engine = new Engine([], { allowUndefinedFacts: true });
@@ -174,20 +175,34 @@ export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
       conditions: rule.conditions as unknown as TopLevelCondition,
       event: { type: rule.outcome, params: { ruleId: rule.id } },
     };
+    // Building the first engine (no date) is also the load-time check of the conditions.
+    const engines = new Map<string, Engine>();
     try {
-      engineFor(props, undefined);
+      engines.set('', engineFor(props, undefined));
     } catch (err) {
       throw new ConfigError(`rule "${rule.id}": rules.${i}.conditions: ${err instanceof Error ? err.message : 'invalid'}`);
     }
-    return { rule, props };
+    return { rule, props, engines };
   });
+  const engineOf = (entry: (typeof compiled)[number], today: string | undefined): Engine => {
+    const key = today ?? '';
+    let engine = entry.engines.get(key);
+    if (!engine) {
+      engine = engineFor(entry.props, today);
+      entry.engines.set(key, engine);
+      const oldest = entry.engines.keys().next().value;
+      if (entry.engines.size > 2 && oldest !== undefined) entry.engines.delete(oldest);
+    }
+    return engine;
+  };
   return {
     evaluate: async (facts: RulesFacts): Promise<Finding[]> => {
       const findings: Finding[] = [];
-      for (const { rule, props } of compiled) {
+      for (const entry of compiled) {
+        const { rule } = entry;
         if (rule.classes.length > 0 && !rule.classes.includes(facts.documentClass)) continue;
         try {
-          const { events } = await engineFor(props, facts.today).run({ ...facts, fields: { ...facts.fields } });
+          const { events } = await engineOf(entry, facts.today).run({ ...facts, fields: { ...facts.fields } });
           if (events.length === 0) continue;
           findings.push({
             ruleId: rule.id,

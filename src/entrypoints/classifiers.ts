@@ -20,15 +20,6 @@ export interface ChosenClassifier {
   readonly modelId?: string;
 }
 
-/** A model path in config is relative to the config file's folder (or the working directory without one). */
-export const modelPathOf = (loaded: LoadedConfig, file: string): string =>
-  path.resolve(
-    loaded.source.endsWith('.yaml') || loaded.source.endsWith('.yml') || loaded.source.endsWith('.json')
-      ? path.dirname(loaded.source)
-      : '.',
-    file,
-  );
-
 /** Builds the classifier `kind` (by default the configured one) from config. */
 export const createClassifier = async (
   loaded: LoadedConfig,
@@ -40,7 +31,8 @@ export const createClassifier = async (
       return { classifier: createKeywordClassifier(c.classes, { topK: c.topK }), version: '' };
     case 'local': {
       if (!c.local) throw new ConfigError('classifier "local" needs classify.local.model: a model file written by `docroute train`');
-      const file = modelPathOf(loaded, c.local.model);
+      // loadConfig resolved it against the config file's folder; a parsed config is relative to the working directory.
+      const file = path.resolve(c.local.model);
       const model = await readModelFile(file);
       return {
         classifier: createModelClassifier(model, { topK: c.topK, classes: c.classes.map((x) => x.name), file }),

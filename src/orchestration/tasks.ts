@@ -137,35 +137,30 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
     const started = clock.now().getTime();
     if (attempt > 1) await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'retried' });
     await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'entered' });
+    const succeeded = (note: string | undefined): Promise<void> =>
+      audit.append({
+        ...base,
+        at: clock.now().toISOString(),
+        attempt,
+        event: 'succeeded',
+        durationMs: ms(started),
+        ...(note ? { note } : {}),
+      });
     try {
       if (checkpoint) {
         const key = { documentId: item.document.documentId, step: task, configVersion: checkpoint.version };
         const cached = await checkpoints.get<R>(key);
         if (cached !== undefined) {
-          await audit.append({
-            ...base,
-            at: clock.now().toISOString(),
-            attempt,
-            event: 'succeeded',
-            durationMs: ms(started),
-            note: checkpoint.note ? `from checkpoint; ${checkpoint.note(cached)}` : 'from checkpoint',
-          });
+          await succeeded(checkpoint.note ? `from checkpoint; ${checkpoint.note(cached)}` : 'from checkpoint');
           return checkpoint.summarise(cached);
         }
         const { result, summary } = await run();
         await checkpoints.put(key, result);
-        await audit.append({
-          ...base,
-          at: clock.now().toISOString(),
-          attempt,
-          event: 'succeeded',
-          durationMs: ms(started),
-          ...(checkpoint.note ? { note: checkpoint.note(result) } : {}),
-        });
+        await succeeded(checkpoint.note?.(result));
         return summary;
       }
       const { summary } = await run();
-      await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'succeeded', durationMs: ms(started) });
+      await succeeded(undefined);
       return summary;
     } catch (err) {
       const e = toPipelineError(err);

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { createPdfjsPdfReader } from '../../src/adapters/local/pdfjs-pdf-reader.js';
 
 export const tempDir = (prefix: string): string => mkdtempSync(path.join(tmpdir(), `docroute-${prefix}-`));
 
@@ -42,3 +43,25 @@ export const writeInvoices = async (dir: string, count: number, offset = 0): Pro
 /** A minimal valid PNG signature followed by junk: sniffed as PNG, so the OCR port is called. */
 export const fakePng = (tag: string): Uint8Array =>
   new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...new TextEncoder().encode(tag)]);
+
+export const TEXT_PAGE_LINES = ['INVOICE 2024-0117', 'Northwind Traders', 'Total amount due 1,250.00 EUR', 'Payment within 30 days'];
+
+/**
+ * A letter page of plain text rendered at `dpi`, the way the pipeline rasterises scanned pages:
+ * TEXT_PAGE_LINES at the top, and "TOTAL 1,250.00" low on the page. For the OCR engine tests.
+ */
+export const renderTextPage = async (dpi: number): Promise<{ png: Uint8Array; width: number; height: number }> => {
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  const page = doc.addPage([612, 792]);
+  TEXT_PAGE_LINES.forEach((line, i) => {
+    page.drawText(line, { x: 72, y: 700 - i * 36, size: 18, font });
+  });
+  page.drawText('TOTAL 1,250.00', { x: 72, y: 150, size: 18, font });
+  const pdf = await createPdfjsPdfReader().open(await doc.save());
+  try {
+    return await (await pdf.page(1)).render(dpi);
+  } finally {
+    await pdf.close();
+  }
+};

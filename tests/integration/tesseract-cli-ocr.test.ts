@@ -4,10 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCanvas } from '@napi-rs/canvas';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOcrEngine, decideOcrEngine } from '../../src/adapters/local/ocr-factory.js';
-import { createPdfjsPdfReader } from '../../src/adapters/local/pdfjs-pdf-reader.js';
 import { createTesseractCliOcr, detectTesseract } from '../../src/adapters/local/tesseract-cli-ocr.js';
 import {
   ConfigError,
@@ -18,6 +16,7 @@ import {
   StepTimeoutError,
 } from '../../src/domain/errors.js';
 import type { OcrEngine } from '../../src/ports/ocr-engine.js';
+import { renderTextPage } from '../helpers/docs.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -27,25 +26,6 @@ if (installed === null) {
     'SKIPPED tesseract CLI tests: native tesseract is not installed (apt-get install tesseract-ocr tesseract-ocr-eng; .ci/run installs it in CI)',
   );
 }
-
-const LINES = ['INVOICE 2024-0117', 'Northwind Traders', 'Total amount due 1,250.00 EUR', 'Payment within 30 days'];
-
-/** A letter page rendered at `dpi`: four lines at the top, and "TOTAL 1,250.00" low on the page. */
-const renderTextPage = async (dpi: number): Promise<{ png: Uint8Array; width: number; height: number }> => {
-  const doc = await PDFDocument.create();
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  const page = doc.addPage([612, 792]);
-  LINES.forEach((line, i) => {
-    page.drawText(line, { x: 72, y: 700 - i * 36, size: 18, font });
-  });
-  page.drawText('TOTAL 1,250.00', { x: 72, y: 150, size: 18, font });
-  const pdf = await createPdfjsPdfReader().open(await doc.save());
-  try {
-    return await (await pdf.page(1)).render(dpi);
-  } finally {
-    await pdf.close();
-  }
-};
 
 const readOrEmpty = (file: string): string => {
   try {

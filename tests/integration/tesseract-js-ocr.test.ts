@@ -3,37 +3,14 @@ import { deflateSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createPdfjsPdfReader } from '../../src/adapters/local/pdfjs-pdf-reader.js';
 import { createTesseractJsOcr, readImageSize } from '../../src/adapters/local/tesseract-js-ocr.js';
 import { ConfigError, CorruptDocumentError, DocumentTooLargeError, InternalError, StepTimeoutError } from '../../src/domain/errors.js';
 import type { OcrEngine } from '../../src/ports/ocr-engine.js';
 import { PNG_SIGNATURE, pngChunk } from '../helpers/png.js';
+import { renderTextPage, TEXT_PAGE_LINES as LINES } from '../helpers/docs.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-const LINES = ['INVOICE 2024-0117', 'Northwind Traders', 'Total amount due 1,250.00 EUR', 'Payment within 30 days'];
-
-/**
- * A letter page of plain text rendered at `dpi`, the way the pipeline rasterises scanned pages:
- * four lines at the top, and "TOTAL 1,250.00" low on the page.
- */
-const renderTextPage = async (dpi: number): Promise<{ png: Uint8Array; width: number; height: number }> => {
-  const doc = await PDFDocument.create();
-  const font = await doc.embedFont(StandardFonts.Helvetica);
-  const page = doc.addPage([612, 792]);
-  LINES.forEach((line, i) => {
-    page.drawText(line, { x: 72, y: 700 - i * 36, size: 18, font });
-  });
-  page.drawText('TOTAL 1,250.00', { x: 72, y: 150, size: 18, font });
-  const pdf = await createPdfjsPdfReader().open(await doc.save());
-  try {
-    return await (await pdf.page(1)).render(dpi);
-  } finally {
-    await pdf.close();
-  }
-};
 
 /** A PNG whose header is valid and whose body is not, so only the decoder can tell. */
 const corruptPng = (): Uint8Array => {

@@ -77,7 +77,6 @@ export interface LabelledExtraction {
 
 /** What the vectoriser needs, without the weights: fitted on training documents only. */
 interface Vectoriser {
-  readonly options: TextFeatureOptions;
   readonly terms: readonly string[];
   readonly index: ReadonlyMap<string, number>;
   readonly idf: readonly number[];
@@ -92,14 +91,17 @@ const dimsOf = (v: Pick<Vectoriser, 'terms'>): number => v.terms.length + LAYOUT
 export interface Prepared {
   readonly counts: ReadonlyMap<string, number>;
   readonly layout: readonly number[];
+  /** How the counts were made; a model records it to prepare new documents the same way. */
+  readonly textOptions: TextFeatureOptions;
 }
 
 export const prepare = (extraction: Extraction, options: TextFeatureOptions = DEFAULT_TEXT_FEATURES): Prepared => ({
   counts: termCounts(extraction.text, options),
   layout: layoutFeatures(extraction),
+  textOptions: options,
 });
 
-const fitVectoriser = (docs: readonly Prepared[], hp: HyperParameters, options: TextFeatureOptions): Vectoriser => {
+const fitVectoriser = (docs: readonly Prepared[], hp: HyperParameters): Vectoriser => {
   const df = new Map<string, number>();
   for (const d of docs) for (const t of d.counts.keys()) df.set(t, (df.get(t) ?? 0) + 1);
   // The most frequent terms of each block, at most maxTerms per block, in a stable order.
@@ -122,7 +124,7 @@ const fitVectoriser = (docs: readonly Prepared[], hp: HyperParameters, options: 
     const sd = Math.sqrt(v);
     return sd < 1e-6 ? 1 : sd;
   });
-  return { options, terms, index: new Map(terms.map((t, i) => [t, i])), idf, mean, std, layoutWeight: hp.layoutWeight };
+  return { terms, index: new Map(terms.map((t, i) => [t, i])), idf, mean, std, layoutWeight: hp.layoutWeight };
 };
 
 /**
@@ -162,24 +164,18 @@ interface Fitted {
   readonly weights: SoftmaxWeights;
 }
 
-const fit = (
-  docs: readonly Prepared[],
-  ys: readonly number[],
-  classes: number,
-  hp: HyperParameters,
-  options: TextFeatureOptions,
-): Fitted => {
-  const vectoriser = fitVectoriser(docs, hp, options);
+const fit = (docs: readonly Prepared[], ys: readonly number[], classes: number, hp: HyperParameters): Fitted => {
+  const vectoriser = fitVectoriser(docs, hp);
   const xs = docs.map((d) => vectorise(vectoriser, d));
   const weights = trainSoftmax(xs, ys, { classes, dims: dimsOf(vectoriser), l2: hp.l2, maxIterations: hp.maxIterations });
   return { vectoriser, weights };
 };
 
 /**
- * Deterministic stratified folds: documents of each class are dealt round-robin in the given order
- * after a seeded shuffle, so every fold holds about the same share of every class.
+ * Document indices per class (classes sorted), each list shuffled by one seeded generator that runs
+ * through the classes in order: the basis of every stratified fold and split.
  */
-export const stratifiedFolds = (labels: readonly string[], k: number, seed: number): number[] => {
+export const shuffledByClass = (labels: readonly string[], seed: number): (readonly [string, number[]])[] => {
   const rng = mulberry32(seed);
   const byClass = new Map<string, number[]>();
   labels.forEach((l, i) => {
@@ -187,14 +183,24 @@ export const stratifiedFolds = (labels: readonly string[], k: number, seed: numb
     list.push(i);
     byClass.set(l, list);
   });
-  const fold = new Array<number>(labels.length).fill(0);
-  let offset = 0;
-  for (const cls of [...byClass.keys()].sort()) {
+  return [...byClass.keys()].sort().map((cls) => {
     const idx = byClass.get(cls) ?? [];
     for (let i = idx.length - 1; i > 0; i--) {
       const j = Math.floor(rng() * (i + 1));
       [idx[i], idx[j]] = [idx[j] ?? 0, idx[i] ?? 0];
     }
+    return [cls, idx] as const;
+  });
+};
+
+/**
+ * Deterministic stratified folds: documents of each class are dealt round-robin in the given order
+ * after a seeded shuffle, so every fold holds about the same share of every class.
+ */
+export const stratifiedFolds = (labels: readonly string[], k: number, seed: number): number[] => {
+  const fold = new Array<number>(labels.length).fill(0);
+  let offset = 0;
+  for (const [, idx] of shuffledByClass(labels, seed)) {
     idx.forEach((docIndex, n) => (fold[docIndex] = (n + offset) % k));
     offset += idx.length;
   }
@@ -203,7 +209,6 @@ export const stratifiedFolds = (labels: readonly string[], k: number, seed: numb
 
 export interface TrainModelOptions {
   readonly hyperparameters?: Partial<HyperParameters>;
-  readonly textFeatures?: TextFeatureOptions;
   /** Folds for the out-of-fold logits the temperature is fitted on (0 or 1: no calibration, T = 1). */
   readonly calibrationFolds?: number;
   readonly seed?: number;
@@ -225,7 +230,11 @@ export interface TrainResult {
 /** Trains on prepared documents (see `prepare`); `labels[i]` belongs to `docs[i]`. */
 export const trainModel = (docs: readonly Prepared[], labels: readonly string[], options: TrainModelOptions): TrainResult => {
   const hp: HyperParameters = { ...DEFAULT_HYPERPARAMETERS, ...options.hyperparameters };
-  const textOptions = options.textFeatures ?? DEFAULT_TEXT_FEATURES;
+  // The model prepares new documents the way these were prepared.
+  const textOptions = docs[0]?.textOptions ?? DEFAULT_TEXT_FEATURES;
+  if (docs.some((d) => JSON.stringify(d.textOptions) !== JSON.stringify(textOptions))) {
+    throw new RangeError('documents were prepared with different text feature options');
+  }
   if (labels.length !== docs.length) throw new RangeError(`${docs.length} documents but ${labels.length} labels`);
   const classes = [...new Set(labels)].sort();
   if (classes.length < 2) throw new RangeError(`training needs at least two classes; got ${classes.length}`);
@@ -246,7 +255,6 @@ export const trainModel = (docs: readonly Prepared[], labels: readonly string[],
         train.map((i) => ys[i] ?? 0),
         classes.length,
         hp,
-        textOptions,
       );
       for (const i of test) oofLogits[i] = logitsOf(m.weights, vectorise(m.vectoriser, docs[i] as Prepared));
       options.onProgress?.(++done, total);
@@ -259,7 +267,7 @@ export const trainModel = (docs: readonly Prepared[], labels: readonly string[],
       confidence: best.map((b, i) => calibrated[i]?.[b] ?? 0),
     };
   }
-  const m = fit(docs, ys, classes.length, hp, textOptions);
+  const m = fit(docs, ys, classes.length, hp);
   options.onProgress?.(++done, total);
   const perClass: Record<string, number> = {};
   for (const c of classes) perClass[c] = labels.filter((l) => l === c).length;
@@ -344,6 +352,8 @@ export interface LoadedModel {
   readonly file: ModelFile;
   /** Calibrated class probabilities, in `file.classes` order. */
   probabilities(extraction: Extraction): Float64Array;
+  /** The same for a document already prepared with the model's text options (evaluation reuses them). */
+  probabilitiesOf(prepared: Prepared): Float64Array;
 }
 
 export const loadModel = (file: ModelFile): LoadedModel => {
@@ -356,7 +366,6 @@ export const loadModel = (file: ModelFile): LoadedModel => {
     throw new RangeError('model was trained with other layout features; retrain it with this version');
   }
   const vectoriser: Vectoriser = {
-    options: file.text.options,
     terms: file.text.terms,
     index: new Map(file.text.terms.map((t, i) => [t, i])),
     idf: file.text.idf,
@@ -365,8 +374,10 @@ export const loadModel = (file: ModelFile): LoadedModel => {
     layoutWeight: file.layout.weight,
   };
   const sw: SoftmaxWeights = { classes: file.classes.length, dims, weights, bias: Float64Array.from(file.bias) };
+  const probabilitiesOf = (prepared: Prepared): Float64Array => softmax(logitsOf(sw, vectorise(vectoriser, prepared)), file.temperature);
   return {
     file,
-    probabilities: (extraction) => softmax(logitsOf(sw, vectorise(vectoriser, prepare(extraction, file.text.options))), file.temperature),
+    probabilities: (extraction) => probabilitiesOf(prepare(extraction, file.text.options)),
+    probabilitiesOf,
   };
 };

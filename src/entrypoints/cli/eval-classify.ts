@@ -7,8 +7,7 @@ import { createModelClassifier, readModelFile } from '../../adapters/local/model
 import { interactiveStderr } from '../../config/env.js';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { classificationMetrics, suggestThresholds, type Prediction } from '../../domain/classification-metrics.js';
-import { loadModel, prepare, stratifiedFolds, trainModel, type ModelFile } from '../../domain/classifier-model/model.js';
-import { mulberry32 } from '../../domain/random.js';
+import { loadModel, prepare, shuffledByClass, stratifiedFolds, trainModel, type ModelFile } from '../../domain/classifier-model/model.js';
 import { trainPaperlessReference } from '../../domain/classifier-model/reference-mlp.js';
 import type { Extraction } from '../../domain/document.js';
 import { toPipelineError } from '../../domain/errors.js';
@@ -17,10 +16,12 @@ import { withRetry } from '../../domain/retry.js';
 import { UNCLASSIFIED, type Classifier } from '../../ports/classifier.js';
 import { createClassifier } from '../classifiers.js';
 import { formatClassifyReport, renderClassifyHtml, type ClassifierRun, type ClassifyEvalReport } from './classify-report.js';
+import { intAtLeast } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { rel } from './format.js';
 import { readLabelledFolder } from './labelled-classes.js';
 import { extractLabelled, type ExtractedDocument, type Globals } from './train.js';
+import { err } from './io.js';
 
 /**
  * `docroute eval classify <dir>`: scores classifiers side by side on labelled documents, on the
@@ -46,20 +47,10 @@ export interface EvalClassifyOptions {
 
 type Doc = ExtractedDocument & { extraction: Extraction };
 
-const err = (s: string): void => {
-  process.stderr.write(`${s}\n`);
-};
-
 /** Stratified train/test assignment: per class, a seeded shuffle, the first `share` to train. */
 export const stratifiedSplit = (labels: readonly string[], share: number, seed: number): boolean[] => {
-  const rng = mulberry32(seed);
   const train = new Array<boolean>(labels.length).fill(false);
-  for (const cls of [...new Set(labels)].sort()) {
-    const idx = labels.flatMap((l, i) => (l === cls ? [i] : []));
-    for (let i = idx.length - 1; i > 0; i--) {
-      const j = Math.floor(rng() * (i + 1));
-      [idx[i], idx[j]] = [idx[j] ?? 0, idx[i] ?? 0];
-    }
+  for (const [, idx] of shuffledByClass(labels, seed)) {
     const n = Math.min(idx.length - 1, Math.max(1, Math.round(idx.length * share)));
     idx.slice(0, n).forEach((i) => (train[i] = true));
   }
@@ -211,7 +202,7 @@ const scoreLocal = (docs: readonly Doc[], plan: Plan, o: EvalClassifyOptions): C
     const loaded = loadModel({ ...model, version: 'eval' });
     const t1 = performance.now();
     for (const i of g.test) {
-      const p = loaded.probabilities((docs[i] as Doc).extraction);
+      const p = loaded.probabilitiesOf(prepared[i] as (typeof prepared)[number]);
       const b = best(p);
       predictions.push({
         name: (docs[i] as Doc).doc.name,
@@ -258,7 +249,7 @@ const scoreModelFile = async (
   o: EvalClassifyOptions,
 ) => {
   const model: ModelFile = await readModelFile(path.resolve(file));
-  const classifier = createModelClassifier(model, { topK: 3, classes: model.classes });
+  const classifier = createModelClassifier(model, { topK: loaded.config.classify.topK, classes: model.classes });
   const run = await scoreFixed('local', classifier, docs, test, loaded, o);
   return { ...run, model: model.version };
 };
@@ -366,13 +357,6 @@ const list = (v: string): EvalClassifier[] => {
   if (names.length === 0) throw new InvalidArgumentError('name at least one classifier');
   return [...new Set(names)] as EvalClassifier[];
 };
-const intAtLeast =
-  (what: string, min: number) =>
-  (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}`);
-    return n;
-  };
 const share = (v: string): number => {
   const n = Number(v);
   if (!(n > 0 && n < 1)) throw new InvalidArgumentError('--split is the training share, between 0 and 1 (e.g. 0.8)');

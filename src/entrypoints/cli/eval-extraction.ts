@@ -1,6 +1,6 @@
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { interactiveStderr } from '../../config/env.js';
 import { loadConfig } from '../../config/load.js';
 import type { FieldValue } from '../../domain/document.js';
@@ -20,9 +20,11 @@ import {
 } from '../../domain/evaluation.js';
 import { extractFields } from '../../domain/extract-fields.js';
 import { openRuntime, type Runtime } from '../runtime.js';
+import { intAtLeast, integer, mapLimit } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { rel, table } from './format.js';
 import { renderHtmlReport } from './html-report.js';
+import { out, err } from './io.js';
 
 /**
  * `docroute eval extraction <dir>`: runs text and field extraction over a labelled folder and
@@ -109,21 +111,6 @@ export const findLabelledDocuments = async (root: string): Promise<{ documents: 
   await visit(root);
   documents.sort((a, b) => a.name.localeCompare(b.name));
   return { documents, unreadable };
-};
-
-/** Runs `fn` over `items` with at most `concurrency` in flight; results keep the input order. */
-const mapLimit = async <T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> => {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      const item = items[i];
-      if (item !== undefined) results[i] = await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-  return results;
 };
 
 /** A document error's reason code says more than its class name; anything else is reported by name only. */
@@ -220,13 +207,6 @@ export interface EvalOptions {
   readonly report?: string;
 }
 
-const out = (s: string): void => {
-  process.stdout.write(`${s}\n`);
-};
-const err = (s: string): void => {
-  process.stderr.write(`${s}\n`);
-};
-
 export const commandEvalExtraction = async (dir: string, options: EvalOptions, globals: EvalGlobals): Promise<number> => {
   const st = await stat(dir).catch(() => null);
   if (!st?.isDirectory()) {
@@ -302,20 +282,6 @@ export const commandEvalExtraction = async (dir: string, options: EvalOptions, g
   return evaluated.some((e) => e.runFailure) ? EXIT.DOCUMENTS_FAILED : EXIT.OK;
 };
 
-const positiveInt =
-  (what: string) =>
-  (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
-    return n;
-  };
-
-const integer = (v: string): number => {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('must be an integer');
-  return n;
-};
-
 /** Adds `eval extraction` to the program; `globals` reads the program-wide options at action time. */
 export const registerEvalCommand = (program: Command, deps: { globals: () => EvalGlobals; setCode: (code: number) => void }): Command => {
   const evalCommand = program.command('eval').description('measure the pipeline against labelled documents');
@@ -325,7 +291,7 @@ export const registerEvalCommand = (program: Command, deps: { globals: () => Eva
     .argument('<dir>', 'folder with documents and their ground truth, searched recursively')
     .addOption(new Option('--split <split>', 'which half of the documents, by a hash of their names').choices(SPLITS).default('all'))
     .addOption(new Option('--seed <n>', 'seed of the split').default(1).argParser(integer))
-    .addOption(new Option('--limit <n>', 'evaluate at most this many documents (after the split)').argParser(positiveInt('--limit')))
+    .addOption(new Option('--limit <n>', 'evaluate at most this many documents (after the split)').argParser(intAtLeast('--limit', 1)))
     .addOption(new Option('--class <class>', 'only this document class').choices(EVAL_CLASSES))
     .option('--report <file.html>', 'also write a self-contained HTML report')
     .action(async (dir: string, o: EvalOptions) => {

@@ -19,6 +19,7 @@ import { EXIT } from './exit-codes.js';
 import { formatRun, rel, table } from './format.js';
 import { documentStatus, formatStatus, resolveDocument, traceText } from './inspect.js';
 import { ProgressBar } from './progress.js';
+import { out, err } from './io.js';
 
 interface GlobalOptions {
   config?: string;
@@ -27,13 +28,6 @@ interface GlobalOptions {
 }
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-
-const out = (s: string): void => {
-  process.stdout.write(`${s}\n`);
-};
-const err = (s: string): void => {
-  process.stderr.write(`${s}\n`);
-};
 
 const exitCodeFor = (runs: readonly BatchRun[]): number => {
   if (runs.some((r) => r.error)) return EXIT.BATCH_FAILED;

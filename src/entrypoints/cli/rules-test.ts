@@ -1,9 +1,8 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { parseConfig } from '../../config/load.js';
+import { parseConfig, parseYamlText } from '../../config/load.js';
 import { RuleSchema, type RuleSpec } from '../../config/schema.js';
 import type { Finding, Outcome } from '../../domain/document.js';
 import { ConfigError } from '../../domain/errors.js';
@@ -11,6 +10,7 @@ import { decide } from '../../domain/route.js';
 import { compileRules, type CompiledRules } from '../../domain/validate.js';
 import { EXIT } from './exit-codes.js';
 import { rel } from './format.js';
+import { out, err } from './io.js';
 
 /**
  * `docroute rules test <rules> <fixtures>`: runs a ruleset against hand-written facts and checks
@@ -25,13 +25,6 @@ export interface RulesTestGlobals {
 
 /** A finding's reason code when its rule threw at run time (see compileRules). */
 const RULE_ERROR = 'RULE_ERROR';
-
-const out = (s: string): void => {
-  process.stdout.write(`${s}\n`);
-};
-const err = (s: string): void => {
-  process.stderr.write(`${s}\n`);
-};
 
 export const RulesListSchema = z.array(RuleSchema);
 
@@ -146,12 +139,7 @@ const readYaml = async (file: string, what: string): Promise<unknown> => {
   } catch (e) {
     throw new ConfigError(`Cannot read ${what} ${rel(file)}: ${(e as NodeJS.ErrnoException).code ?? 'read error'}.`);
   }
-  try {
-    return parseYaml(text);
-  } catch (e) {
-    const where = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
-    throw new ConfigError(`${what[0]?.toUpperCase() ?? ''}${what.slice(1)} ${rel(file)} is not valid YAML${where}.`);
-  }
+  return parseYamlText(text, `${what[0]?.toUpperCase() ?? ''}${what.slice(1)} ${rel(file)}`);
 };
 
 const quotedId = (raw: unknown, key: 'id' | 'name', kind: string): string | null => {

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { writeModelFile } from '../../adapters/local/model-classifier.js';
 import { createKeywordClassifier } from '../../adapters/local/keyword-classifier.js';
 import { interactiveStderr } from '../../config/env.js';
@@ -10,9 +10,11 @@ import { prepare, trainModel, type Prepared } from '../../domain/classifier-mode
 import type { Extraction } from '../../domain/document.js';
 import { DocumentError, toPipelineError } from '../../domain/errors.js';
 import { openRuntime } from '../runtime.js';
+import { intAtLeast, mapLimit } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { rel } from './format.js';
 import { readLabelledFolder, type ClassLabelledDocument } from './labelled-classes.js';
+import { out, err } from './io.js';
 
 /**
  * `docroute train <dir>`: extracts every labelled document through the pipeline's own Extract
@@ -26,33 +28,12 @@ export interface Globals {
   json?: boolean;
 }
 
-const err = (s: string): void => {
-  process.stderr.write(`${s}\n`);
-};
-const out = (s: string): void => {
-  process.stdout.write(`${s}\n`);
-};
-
 export interface ExtractedDocument {
   readonly doc: ClassLabelledDocument;
   readonly extraction: Extraction | null;
   /** Why it could not be extracted: an error name and reason code, never content. */
   readonly error: string | null;
 }
-
-/** Runs `fn` over `items` with at most `limit` in flight, keeping order. */
-export const mapLimit = async <T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> => {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-};
 
 /**
  * Extracts labelled documents with the configured extraction (cached in the data dir's
@@ -197,22 +178,14 @@ export const commandTrain = async (dir: string, options: TrainOptions, globals: 
   return failed.length > 0 ? EXIT.DOCUMENTS_FAILED : EXIT.OK;
 };
 
-const positiveInt =
-  (what: string, min: number) =>
-  (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer ≥ ${min}`);
-    return n;
-  };
-
 export const registerTrainCommand = (program: Command, deps: { globals: () => Globals; setCode: (code: number) => void }): void => {
   program
     .command('train')
     .description('train the local classifier from labelled documents (<class>/<files> or labels.csv)')
     .argument('<dir>', 'folder of labelled documents')
     .option('-o, --out <file>', 'model file to write', 'docroute.model.json')
-    .addOption(new Option('--folds <k>', 'calibration folds (0: no calibration)').default(5).argParser(positiveInt('--folds', 0)))
-    .addOption(new Option('--seed <n>', 'seed of the folds').default(1).argParser(positiveInt('--seed', 0)))
+    .addOption(new Option('--folds <k>', 'calibration folds (0: no calibration)').default(5).argParser(intAtLeast('--folds', 0)))
+    .addOption(new Option('--seed <n>', 'seed of the folds').default(1).argParser(intAtLeast('--seed', 0)))
     .action(async (dir: string, o: TrainOptions) => {
       deps.setCode(await commandTrain(dir, o, deps.globals()));
     });
