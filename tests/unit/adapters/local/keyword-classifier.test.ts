@@ -249,9 +249,10 @@ describe('rules classifier: fuzzy keywords', () => {
     expect(await score(fuzzy(1, ['invoice']), 'invoice lnvoice invoice')).toBe(1);
   });
 
-  it('classifies a 5,000-word document with 17 classes x 15 fuzzy keywords in a few milliseconds', async () => {
+  it('finds the one class with evidence in a 5,000-word document, among 17 classes x 15 fuzzy keywords', async () => {
     const vocabulary = Array.from({ length: 1500 }, (_, i) => `w${(i * 7919).toString(36)}ord${i % 13 === 0 ? 'ing' : ''}`);
-    const text = Array.from({ length: 5000 }, (_, i) => vocabulary[(i * 31) % vocabulary.length]).join(' ');
+    // Noise, plus one slipped keyword of class 7 ("keyword7x3" read as "keyvord7x3") and its code.
+    const text = [...Array.from({ length: 5000 }, (_, i) => vocabulary[(i * 31) % vocabulary.length]), 'keyvord7x3', 'code 7'].join(' ');
     const classes = Array.from({ length: 17 }, (_, c) =>
       spec(
         `class_${c}`,
@@ -262,15 +263,10 @@ describe('rules classifier: fuzzy keywords', () => {
     );
     const rules = createKeywordClassifier(classes);
     const document = extraction(text);
-    // The fastest of several runs: robust to a busy machine, and still catches a quadratic scan.
-    let fastest = Infinity;
-    for (let i = 0; i < 12; i++) {
-      const started = performance.now();
-      await rules.classify(document);
-      fastest = Math.min(fastest, performance.now() - started);
-    }
-    // Typically 2-6 ms; comparing every keyword with every word takes well over 100 ms.
-    expect(fastest).toBeLessThan(40);
+    const c = await rules.classify(document);
+    expect(c.documentClass).toBe('class_7');
+    expect(c.alternatives.map((x) => x.documentClass)).toEqual(['class_7']);
+    // Speed is a benchmark's business (npm run bench), not a test's.
   });
 });
 
