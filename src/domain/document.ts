@@ -180,4 +180,32 @@ export interface RouteResult {
   readonly rulesetVersion: string;
   /** Which classifier decided the class, with its model version or id when it has one. */
   readonly classifier: string | null;
+  /** Which decision this is. Absent in records written before decisions were versioned (read as version 1, pipeline). */
+  readonly decision?: DecisionInfo;
+}
+
+export type DecisionKind = 'pipeline' | 'review' | 'replay';
+
+/** The step a replay starts from: everything before it comes from the cached results. */
+export type ReplayFrom = 'classify' | 'extract-fields' | 'validate';
+
+/**
+ * A document's decisions form a chain: version 1 is the pipeline's, and each review or replay
+ * appends the next version, naming the one it supersedes. Nothing in the chain is ever rewritten.
+ */
+export interface DecisionInfo {
+  readonly version: number;
+  readonly kind: DecisionKind;
+  /** The decision this one replaces (absent for version 1). */
+  readonly supersedes?: { readonly version: number; readonly outcome: Outcome };
+  /** Review decisions: who decided, why, and when. */
+  readonly reviewer?: string;
+  readonly reason?: string;
+  readonly decidedAt?: string;
+  /** Review decisions: the fields the reviewer corrected (names only), and the field-set version they produced. */
+  readonly correctedFields?: readonly string[];
+  readonly fieldsVersion?: number;
+  /** Replay decisions: the step the replay started from, and the replay's id. */
+  readonly replayedFrom?: ReplayFrom;
+  readonly replayId?: string;
 }

@@ -52,6 +52,26 @@ export class FolderRouteSink implements RouteSink {
     return { location: entry };
   }
 
+  /**
+   * Removes an entry (the link, then its JSON) after a later decision moved the document elsewhere.
+   * Only paths inside the route folders are touched, so a corrupted location can never reach the
+   * originals or anything outside the data directory.
+   */
+  async withdraw(location: string): Promise<void> {
+    const resolved = path.resolve(location);
+    const inside = (['pass', 'hold', 'reject'] as const).some((o) => path.dirname(resolved) === path.resolve(this.dataDir, o));
+    if (!inside) throw new DependencyUnavailableError('refusing to withdraw a route entry outside the route folders');
+    for (const p of [resolved, `${resolved}.json`]) {
+      try {
+        await unlink(p);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw new DependencyUnavailableError(`cannot withdraw a route entry (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        }
+      }
+    }
+  }
+
   /** Removes temp entries left by processes that died mid-delivery (a SIGKILL between write and rename). */
   async sweepTemp(isAlive: (pid: number) => boolean): Promise<void> {
     for (const outcome of ['pass', 'hold', 'reject'] as const) {

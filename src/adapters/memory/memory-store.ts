@@ -143,4 +143,9 @@ export class MemoryRouteSink implements RouteSink {
     this.delivered.set(location, result);
     return Promise.resolve({ location });
   }
+
+  withdraw(location: string): Promise<void> {
+    this.delivered.delete(location);
+    return Promise.resolve();
+  }
 }
