@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { MemoryObjectStore, MemoryRouteSink, MemoryStore } from '../src/adapters/memory/memory-store.js';
 import { createKeywordClassifier } from '../src/adapters/local/keyword-classifier.js';
 import { SqliteStore } from '../src/adapters/local/sqlite-store.js';
+import { sensitiveFieldNames } from '../src/config/field-spec.js';
 import { parseConfig } from '../src/config/load.js';
 import { compileRules } from '../src/domain/validate.js';
 import { buildDefinition, localResource, type TaskName } from '../src/orchestration/definition.js';
@@ -81,6 +82,7 @@ const depsFor = (store: Store, objects: MemoryObjectStore): TaskDeps => ({
   configVersion: loaded.version,
   rulesetVersion: loaded.rulesetVersion,
   stepVersions: loaded.stepVersions,
+  sensitiveFields: sensitiveFieldNames(loaded.config.fields),
   objects,
   checkpoints: store,
   audit: store,

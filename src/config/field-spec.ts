@@ -147,6 +147,16 @@ export const FieldSpecSchema = z
     hints: FieldHintsSchema.optional(),
     /** Which of one locator's values wins (default first, in reading order). */
     pick: z.enum(['first', 'last', 'largest']).optional(),
+    /**
+     * Values of this field are masked in rule messages, decision records and review screens (only
+     * the last 4 characters show). Default: true for `iban` fields, false for the others.
+     */
+    sensitive: z.boolean().optional(),
+    /**
+     * On AWS, the Textract QUERIES question asked for this field (its alias is the field name), e.g.
+     * "What is the total amount due?"; ignored locally, where the locators find the field.
+     */
+    query: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
@@ -156,6 +166,21 @@ export const FieldSpecSchema = z
   });
 
 export type FieldSpec = z.output<typeof FieldSpecSchema>;
+
+/** Whether a field's values are masked: its own `sensitive` flag, else true for IBANs. */
+export const isSensitiveField = (spec: Pick<FieldSpec, 'sensitive' | 'type'>): boolean => spec.sensitive ?? spec.type === 'iban';
+
+/**
+ * The names of the fields that are sensitive in any class: a rule message reads fields by name,
+ * so a name sensitive in one class is masked in all of them.
+ */
+export const sensitiveFieldNames = (fields: Readonly<Record<string, readonly FieldSpec[]>>): ReadonlySet<string> =>
+  new Set(
+    Object.values(fields)
+      .flat()
+      .filter(isSensitiveField)
+      .map((spec) => spec.name),
+  );
 export type FieldLocator = z.output<typeof LocatorSchema>;
 export type FieldRegion = z.output<typeof RegionSchema>;
 export type FieldBlock = z.output<typeof BlockSchema>;

@@ -3,10 +3,12 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
+import { OUTCOMES } from '../domain/document.js';
 import { ConfigError } from '../domain/errors.js';
-import { compileRules } from '../domain/validate.js';
+import { compileRules, fieldReferencesOf } from '../domain/validate.js';
 import { DEFAULT_CLASSES, DEFAULT_FIELDS, DEFAULT_RULES } from './defaults.js';
-import { ConfigSchema, type Config } from './schema.js';
+import { sensitiveFieldNames } from './field-spec.js';
+import { ConfigSchema, type Config, type FieldSpec, type RuleSpec } from './schema.js';
 
 export const CONFIG_FILE_NAME = 'docroute.config.yaml';
 
@@ -86,6 +88,53 @@ export const configVersionOf = (config: Config): string => {
   return createHash('sha256').update(canonical(relevant)).digest('hex').slice(0, 16);
 };
 
+/**
+ * Every class a rule names must be one of `classNames`. Throws a ConfigError
+ * `rules.<i>.classes: unknown class "memo" (rule "r1"); expected one of ...` (callers prefix the source).
+ */
+export const checkRuleClasses = (rules: readonly RuleSpec[], classNames: readonly string[]): void => {
+  const known = new Set(classNames);
+  for (const [i, rule] of rules.entries()) {
+    for (const c of rule.classes) {
+      if (!known.has(c)) {
+        throw new ConfigError(`rules.${i}.classes: unknown class "${c}" (rule "${rule.id}"); expected one of ${classNames.join(', ')}`);
+      }
+    }
+  }
+};
+
+/**
+ * Every field a rule reads (condition paths, `sumEquals` operands, its `fields` list and the
+ * `{{fields.x}}` placeholders of its message) must be defined in `fields` for at least one of the
+ * rule's classes, or of any class in `classNames` when the rule names none. A field no class
+ * extracts is a typo or a missing field spec: the rule would read it as absent on every document.
+ * A `fields` path must name its field (`$.total`, `$['total']`), so that it can be checked.
+ * Throws a ConfigError `rules.<i>.<path>: unknown field "totl" (rule "id"); fields of invoice: ...`
+ * (callers prefix the source).
+ */
+export const checkRuleFields = (
+  rules: readonly RuleSpec[],
+  fields: Readonly<Record<string, readonly FieldSpec[]>>,
+  classNames: readonly string[] = Object.keys(fields),
+): void => {
+  for (const [i, rule] of rules.entries()) {
+    const classes = rule.classes.length > 0 ? rule.classes : classNames;
+    const namesOf = (c: string): string[] => (fields[c] ?? []).map((f) => f.name);
+    const known = new Set(classes.flatMap(namesOf));
+    for (const { field, at } of fieldReferencesOf(rule)) {
+      if (field === null) {
+        throw new ConfigError(`rules.${i}.${at}: expected a field path like "$.total" or "$['total']" (rule "${rule.id}")`);
+      }
+      if (!known.has(field)) {
+        const listed = classes.map((c) => `${c}: ${namesOf(c).join(', ') || 'none'}`);
+        throw new ConfigError(
+          `rules.${i}.${at}: unknown field "${field}" (rule "${rule.id}"); fields of ${listed.join('; ') || 'no class'}`,
+        );
+      }
+    }
+  }
+};
+
 /** Validates a parsed object (from YAML or code) into a complete Config. */
 export const parseConfig = (raw: unknown, source = 'built-in defaults'): LoadedConfig => {
   const result = ConfigSchema.safeParse(raw ?? {});
@@ -104,18 +153,12 @@ export const parseConfig = (raw: unknown, source = 'built-in defaults'): LoadedC
     if (ids.has(rule.id)) throw new ConfigError(`Invalid configuration in ${source}: rules: duplicate rule id "${rule.id}".`);
     ids.add(rule.id);
   }
-  const classNames = new Set(config.classify.classes.map((c) => c.name));
-  for (const [i, rule] of config.rules.entries()) {
-    for (const c of rule.classes) {
-      if (!classNames.has(c)) {
-        throw new ConfigError(
-          `Invalid configuration in ${source}: rules.${i}.classes: unknown class "${c}" (rule "${rule.id}"); expected one of ${[...classNames].join(', ')}.`,
-        );
-      }
-    }
-  }
+  const classNames = config.classify.classes.map((c) => c.name);
   try {
-    compileRules(config.rules);
+    checkRuleClasses(config.rules, classNames);
+    // Conditions and message placeholders first: the field check reads a well-formed rule.
+    compileRules(config.rules, { sensitiveFields: sensitiveFieldNames(config.fields) });
+    checkRuleFields(config.rules, config.fields, classNames);
   } catch (err) {
     if (err instanceof ConfigError) throw new ConfigError(`Invalid configuration in ${source}: ${err.message}.`);
     throw err;
@@ -146,6 +189,31 @@ export const parseYamlText = (text: string, what: string): unknown => {
     const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}, column ${err.linePos[0].col}` : '';
     throw new ConfigError(`${what} is not valid YAML${where}.`);
   }
+};
+
+/**
+ * Route folders from a config file are relative to that file, like dataDir. The three outcomes
+ * must not share a folder: entries are named by document, so withdrawing a superseded entry from a
+ * shared folder would delete the current one.
+ */
+const resolveRouteFolders = (route: Config['route'], fileDir: string, dataDir: string, source: string): Config['route'] => {
+  const destinations = Object.fromEntries(
+    OUTCOMES.map((o) => {
+      const d = route.destinations[o];
+      return [o, d.folder ? { ...d, folder: path.resolve(fileDir, d.folder) } : d];
+    }),
+  ) as Config['route']['destinations'];
+  const seen = new Map<string, string>();
+  for (const o of OUTCOMES) {
+    const folder = destinations[o].folder ?? path.join(dataDir, o);
+    const other = seen.get(folder);
+    if (other)
+      throw new ConfigError(
+        `Invalid configuration in ${source}: route.destinations.${o}.folder: the ${o} and ${other} routes share the folder ${folder}; give each outcome its own.`,
+      );
+    seen.set(folder, o);
+  }
+  return { ...route, destinations };
 };
 
 /**
@@ -185,6 +253,7 @@ export const loadConfig = (options: LoadOptions = {}): LoadedConfig => {
       classify: classify.local
         ? { ...classify, local: { ...classify.local, model: path.resolve(fileDir, classify.local.model) } }
         : classify,
+      route: resolveRouteFolders(loaded.config.route, fileDir, path.resolve(base, dataDir), loaded.source),
     },
   };
 };

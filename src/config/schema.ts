@@ -126,7 +126,13 @@ export const RuleSchema = z
     conditions: ConditionSchema,
     outcome: z.enum(['hold', 'reject']),
     reasonCode,
-    /** Shown to reviewers. Must not contain field values: it goes to the audit trail. */
+    /**
+     * For reviewers and the decision record; never written to the audit trail, which records reason
+     * codes only. May use placeholders, filled in when the rule fires: `{{documentClass}}`,
+     * `{{confidence}}` (2 decimals), `{{today}}`, `{{ruleId}}` and `{{fields.<name>}}` (the field's
+     * value, masked to its last 4 characters when the field is sensitive; `(missing)` when absent).
+     * An unknown or malformed placeholder, or a field the rule's classes do not define, fails at load.
+     */
     message: z.string().min(1),
     /** Fields the rule looks at, listed in its finding. */
     fields: z.array(z.string()).default([]),
@@ -139,6 +145,74 @@ const RetrySchema = z
     backoffRate: z.number().min(1).default(2),
     maxAttempts: z.number().int().min(0).max(10).default(3),
     maxDelaySeconds: z.number().int().min(1).default(30),
+  })
+  .strict();
+
+/** Headers the route webhook sets itself; a configured header may not replace them. */
+const RESERVED_WEBHOOK_HEADERS = ['content-type', 'content-length', 'host', 'user-agent', 'idempotency-key', 'x-docroute-outcome'];
+
+/** An HTTP header name (an RFC 9110 token). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const RouteWebhookSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).refine(
+      (u) => {
+        try {
+          const parsed = new URL(u);
+          return parsed.username === '' && parsed.password === '';
+        } catch {
+          return false;
+        }
+      },
+      // Credentials belong in `headers` (named by environment variable), never in the file.
+      { error: 'expected a URL without user:password; send credentials with `headers`' },
+    ),
+    /** Per delivery; past it the delivery fails with a retryable DependencyUnavailableError. */
+    timeoutMs: z.number().int().positive().default(5000),
+    /**
+     * Header name -> NAME of the environment variable holding its value (e.g. `Authorization:
+     * DOWNSTREAM_TOKEN`). The value is read when the pipeline starts; secrets never live in this file.
+     */
+    headers: z
+      .record(z.string(), z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name like "DOWNSTREAM_TOKEN"'))
+      .default({})
+      .superRefine((headers, ctx) => {
+        const seen = new Set<string>();
+        for (const name of Object.keys(headers)) {
+          const lower = name.toLowerCase();
+          let message: string | undefined;
+          if (!HEADER_NAME.test(name)) message = 'expected an HTTP header name like "Authorization"';
+          else if (RESERVED_WEBHOOK_HEADERS.includes(lower)) message = `"${name}" is set by docroute and cannot be configured`;
+          else if (seen.has(lower)) message = `duplicate header "${name}" (header names ignore case)`;
+          seen.add(lower);
+          if (message !== undefined) ctx.addIssue({ code: 'custom', path: [name], message });
+        }
+      }),
+  })
+  .strict();
+
+/**
+ * Where one outcome's documents go: always a folder (default `<dataDir>/<outcome>`; a relative path
+ * is relative to the config file), and optionally a webhook that gets each decision after the folder.
+ */
+const RouteDestinationSchema = z
+  .object({
+    folder: z.string().min(1).optional(),
+    webhook: RouteWebhookSchema.optional(),
+  })
+  .strict();
+
+export const RouteSchema = z
+  .object({
+    destinations: z
+      .object({
+        pass: RouteDestinationSchema.default({}),
+        hold: RouteDestinationSchema.default({}),
+        reject: RouteDestinationSchema.default({}),
+      })
+      .strict()
+      .default({ pass: {}, hold: {}, reject: {} }),
   })
   .strict();
 
@@ -246,6 +320,8 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ intervalMs: 2000, settleMs: 1000, batchSize: 20 }),
+    /** Per-outcome destinations of decided documents. */
+    route: RouteSchema.default({ destinations: { pass: {}, hold: {}, reject: {} } }),
   })
   .strict();
 
@@ -255,6 +331,9 @@ export type DocumentClassSpec = z.output<typeof DocumentClassSchema>;
 export type RuleSpec = z.output<typeof RuleSchema>;
 export type ClassifyConfig = Omit<z.output<typeof ClassifySchema>, 'classes'> & { classes: DocumentClassSpec[] };
 export type PriceSpec = z.output<typeof PriceSchema>;
+export type RouteConfig = z.output<typeof RouteSchema>;
+export type RouteDestinationConfig = z.output<typeof RouteDestinationSchema>;
+export type RouteWebhookConfig = z.output<typeof RouteWebhookSchema>;
 
 /** The config after defaults for classes, fields and rules are filled in. */
 export type Config = Omit<ParsedConfig, 'classify' | 'fields' | 'rules'> & {

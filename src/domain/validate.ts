@@ -1,6 +1,7 @@
 import { Engine, type RuleProperties, type TopLevelCondition } from 'json-rules-engine';
 import type { FieldSet, Finding, Severity } from './document.js';
 import { ConfigError } from './errors.js';
+import { maskValue } from './mask.js';
 import { isValidBic, isValidIban } from './normalize.js';
 import type { RuleSpec } from '../config/schema.js';
 
@@ -112,6 +113,22 @@ const BUILTIN_OPERATORS = new Set([
 ]);
 const KNOWN_FACTS = new Set(['documentClass', 'confidence', 'fields', 'today']);
 
+/**
+ * The field a `fields` path names: `$.total`, `$['total']` or `$["total"]`, or null for any other
+ * JSONPath. Fields are flat (name → string or number), so one segment is all a path needs; a
+ * deeper or wildcard path would hide its field from the load-time check (see `fieldReferencesOf`).
+ */
+export const fieldOfPath = (path: string): string | null => {
+  const m = /^\$(?:\.([^.[\]\s'"]+)|\[\s*'([^']+)'\s*\]|\[\s*"([^"]+)"\s*\])$/.exec(path.trim());
+  return m ? (m[1] ?? m[2] ?? m[3] ?? null) : null;
+};
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A condition's value may name another fact (json-rules-engine compares against it): `{ fact, path? }`. */
+const factReferenceOf = (value: unknown): { fact: unknown; path?: unknown } | null =>
+  isRecord(value) && 'fact' in value ? { fact: value['fact'], ...('path' in value ? { path: value['path'] } : {}) } : null;
+
 /** Walks a condition tree and reports the first problem as "path: what was expected". */
 const checkCondition = (node: unknown, where: string): string | null => {
   if (typeof node !== 'object' || node === null || Array.isArray(node)) return `${where}: expected a condition object`;
@@ -147,15 +164,151 @@ const checkCondition = (node: unknown, where: string): string | null => {
     }
   }
   if (!('value' in n)) return `${where}.value: expected a value`;
+  const ref = factReferenceOf(value);
+  if (ref && (typeof ref.fact !== 'string' || !KNOWN_FACTS.has(ref.fact))) {
+    return `${where}.value.fact: expected one of ${[...KNOWN_FACTS].join(', ')}`;
+  }
   return null;
 };
 
+/** The placeholders a rule message may use; `{{fields.<name>}}` stands for any field. */
+const TEMPLATE_FACTS = ['documentClass', 'confidence', 'today', 'ruleId'] as const;
+type TemplateFact = (typeof TEMPLATE_FACTS)[number];
+const EXPECTED_PLACEHOLDERS = [...TEMPLATE_FACTS.map((f) => `{{${f}}}`), '{{fields.<name>}}'].join(', ');
+
+type TemplatePart =
+  | { readonly kind: 'text'; readonly text: string }
+  | { readonly kind: 'fact'; readonly name: TemplateFact }
+  | { readonly kind: 'field'; readonly name: string };
+
+const isTemplateFact = (s: string): s is TemplateFact => (TEMPLATE_FACTS as readonly string[]).includes(s);
+
+/** At most this much of a malformed placeholder is quoted back (it is config text, never document data). */
+const QUOTE_CHARS = 24;
+
+/**
+ * Splits a message into text and placeholders (`{{ name }}`, spaces allowed inside the braces), or
+ * returns what is wrong: an unknown name, or a "{{" or "}}" that does not close a placeholder.
+ */
+const parseTemplate = (message: string): TemplatePart[] | string => {
+  const parts: TemplatePart[] = [];
+  const text = (t: string): string | null => {
+    const stray = /\{\{|\}\}/.exec(t);
+    if (stray) {
+      const quoted = t.slice(stray.index, stray.index + QUOTE_CHARS);
+      return `malformed placeholder "${quoted}"; expected one of ${EXPECTED_PLACEHOLDERS}`;
+    }
+    if (t !== '') parts.push({ kind: 'text', text: t });
+    return null;
+  };
+  let last = 0;
+  for (const m of message.matchAll(/\{\{([^{}]*)\}\}/g)) {
+    const problem = text(message.slice(last, m.index));
+    if (problem) return problem;
+    last = m.index + m[0].length;
+    const name = (m[1] ?? '').trim();
+    const field = /^fields\.([a-z][a-z0-9_]*)$/.exec(name)?.[1];
+    if (field !== undefined) parts.push({ kind: 'field', name: field });
+    else if (isTemplateFact(name)) parts.push({ kind: 'fact', name });
+    else return `unknown placeholder "${m[0]}"; expected one of ${EXPECTED_PLACEHOLDERS}`;
+  }
+  const problem = text(message.slice(last));
+  return problem ?? parts;
+};
+
+/** What an absent value renders as. */
+const MISSING = '(missing)';
+
+/** Fills a message's placeholders from the facts; values of sensitive fields are masked. Never throws. */
+const renderTemplate = (parts: readonly TemplatePart[], ruleId: string, facts: RulesFacts, sensitive: ReadonlySet<string>): string =>
+  parts
+    .map((part) => {
+      switch (part.kind) {
+        case 'text':
+          return part.text;
+        case 'field': {
+          const value = facts.fields[part.name];
+          if (value === undefined || isMissing(value)) return MISSING;
+          return sensitive.has(part.name) ? maskValue(value) : String(value);
+        }
+        case 'fact':
+          switch (part.name) {
+            case 'documentClass':
+              return facts.documentClass;
+            case 'confidence':
+              return Number.isFinite(facts.confidence) ? facts.confidence.toFixed(2) : MISSING;
+            case 'today':
+              return facts.today ?? MISSING;
+            case 'ruleId':
+              return ruleId;
+          }
+      }
+    })
+    .join('');
+
+/** A field a rule reads, and where in the rule it is named (`conditions.all.0.path`, `fields.1`, `message`). */
+export interface FieldReference {
+  /** Null for a `fields` path that names no single field (`$..total`, `$.*`): what it reads cannot be checked. */
+  readonly field: string | null;
+  readonly at: string;
+}
+
+/** The fields one condition tree reads: `fields` paths, fact references in values, and `sumEquals` operands. */
+const conditionFields = (node: unknown, where: string, into: FieldReference[]): void => {
+  if (!isRecord(node)) return;
+  for (const key of ['all', 'any'] as const) {
+    const list = node[key];
+    if (Array.isArray(list)) list.forEach((child, i) => conditionFields(child, `${where}.${key}.${i}`, into));
+  }
+  if ('not' in node) conditionFields(node['not'], `${where}.not`, into);
+  const { fact, path, operator, value } = node;
+  const named = (p: unknown, at: string): void => {
+    if (p !== undefined) into.push({ field: typeof p === 'string' ? fieldOfPath(p) : null, at });
+  };
+  if (fact === 'fields') named(path, `${where}.path`);
+  const ref = factReferenceOf(value);
+  if (ref?.fact === 'fields') named(ref.path, `${where}.value.path`);
+  if (operator === 'sumEquals' && isSumSpec(value)) {
+    value.of.forEach((field, j) => into.push({ field, at: `${where}.value.of.${j}` }));
+    into.push({ field: value.equals, at: `${where}.value.equals` });
+  }
+};
+
+/**
+ * Every field a rule names, in the order an author reads the rule: its conditions, its `fields`
+ * list, then its message's `{{fields.x}}` placeholders. Paths are relative to the rule. A part
+ * compileRules rejects (a malformed condition or placeholder) is passed over, not reported here.
+ */
+export const fieldReferencesOf = (rule: RuleSpec): FieldReference[] => {
+  const refs: FieldReference[] = [];
+  conditionFields(rule.conditions, 'conditions', refs);
+  rule.fields.forEach((field, j) => refs.push({ field, at: `fields.${j}` }));
+  const template = parseTemplate(rule.message);
+  if (typeof template !== 'string') {
+    for (const part of template) if (part.kind === 'field') refs.push({ field: part.name, at: 'message' });
+  }
+  return refs;
+};
+
+export interface CompileOptions {
+  /**
+   * Names of the fields whose values are masked when a message shows them (see
+   * `sensitiveFieldNames` in src/config/field-spec.ts). Default: none.
+   */
+  readonly sensitiveFields?: ReadonlySet<string>;
+}
+
 /**
  * Compiles configured rules, one json-rules-engine instance per rule, so one rule cannot hide
- * another's finding. Bad rules fail here, at load, with the rule id and the path; a rule that
- * still throws at run time becomes a hold finding naming that rule (never a silent pass).
+ * another's finding. Bad rules (conditions or message placeholders) fail here, at load, with the
+ * rule id and the path; a rule that still throws at run time becomes a hold finding naming that
+ * rule (never a silent pass).
+ *
+ * A finding's message is the rule's message with its placeholders filled in. It is for reviewers
+ * and the decision record; the audit trail records reason codes only.
  */
-export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
+export const compileRules = (rules: readonly RuleSpec[], options: CompileOptions = {}): CompiledRules => {
+  const sensitive = options.sensitiveFields ?? new Set<string>();
   /**
    * An engine for one rule, its operators bound to an evaluation date. Engines are kept per date
    * (the last two: a batch may run across midnight), so documents evaluated concurrently never
@@ -170,6 +323,8 @@ export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
   const compiled = rules.map((rule, i) => {
     const problem = checkCondition(rule.conditions, `rules.${i}.conditions`);
     if (problem) throw new ConfigError(`rule "${rule.id}": ${problem}`);
+    const template = parseTemplate(rule.message);
+    if (typeof template === 'string') throw new ConfigError(`rule "${rule.id}": rules.${i}.message: ${template}`);
     const props: RuleProperties = {
       name: rule.id,
       conditions: rule.conditions as unknown as TopLevelCondition,
@@ -182,7 +337,7 @@ export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
     } catch (err) {
       throw new ConfigError(`rule "${rule.id}": rules.${i}.conditions: ${err instanceof Error ? err.message : 'invalid'}`);
     }
-    return { rule, props, engines };
+    return { rule, props, engines, template };
   });
   const engineOf = (entry: (typeof compiled)[number], today: string | undefined): Engine => {
     const key = today ?? '';
@@ -199,7 +354,7 @@ export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
     evaluate: async (facts: RulesFacts): Promise<Finding[]> => {
       const findings: Finding[] = [];
       for (const entry of compiled) {
-        const { rule } = entry;
+        const { rule, template } = entry;
         if (rule.classes.length > 0 && !rule.classes.includes(facts.documentClass)) continue;
         try {
           const { events } = await engineOf(entry, facts.today).run({ ...facts, fields: { ...facts.fields } });
@@ -208,7 +363,7 @@ export const compileRules = (rules: readonly RuleSpec[]): CompiledRules => {
             ruleId: rule.id,
             reasonCode: rule.reasonCode,
             severity: rule.outcome satisfies Severity,
-            message: rule.message,
+            message: renderTemplate(template, rule.id, facts, sensitive),
             fields: rule.fields,
           });
         } catch (err) {

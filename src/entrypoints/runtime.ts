@@ -2,13 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { secretFromEnv } from '../config/env.js';
+import { sensitiveFieldNames } from '../config/field-spec.js';
 import { stepVersionsOf, type LoadedConfig } from '../config/load.js';
-import type { Extraction, FinalOutcome } from '../domain/document.js';
+import type { Config } from '../config/schema.js';
+import { OUTCOMES, type Extraction, type FinalOutcome } from '../domain/document.js';
 import { extractText } from '../domain/extract.js';
 import { ReconciliationError, toPipelineError } from '../domain/errors.js';
 import type { BatchSummary } from '../domain/summarize.js';
 import { compileRules } from '../domain/validate.js';
+import { CompositeRouteSink } from '../adapters/local/composite-route-sink.js';
 import { FolderRouteSink } from '../adapters/local/folder-route-sink.js';
+import { WebhookRouteSink } from '../adapters/local/webhook-route-sink.js';
 import { FsObjectStore, isAlive } from '../adapters/local/fs-object-store.js';
 import { createFileNotifier, createWebhookNotifier } from '../adapters/local/notifiers.js';
 import { createPdfjsPdfReader } from '../adapters/local/pdfjs-pdf-reader.js';
@@ -20,6 +25,10 @@ import { createTokenBucket } from '../adapters/local/token-bucket.js';
 import { buildDefinition, localResource } from '../orchestration/definition.js';
 import type { LocalEngine } from '../orchestration/local/engine.js';
 import { createTaskHandlers, extractOptionsOf, type TaskDeps } from '../orchestration/tasks.js';
+import { settleMoves, type MoveReport } from '../orchestration/decisions.js';
+import { createReplayService, type ReplayService } from '../orchestration/replay.js';
+import { createReviewService, type ReviewService } from '../orchestration/review.js';
+import type { RouteSink } from '../ports/route-sink.js';
 import type { Classifier } from '../ports/classifier.js';
 import { createClassifier } from './classifiers.js';
 import type { Notifier } from '../ports/notifier.js';
@@ -85,8 +94,36 @@ export interface Runtime {
    * bytes were extracted before (by a run or an earlier eval) is not read or OCRed again.
    */
   extractFile(file: string): Promise<{ documentId: string; extraction: Extraction; cached: boolean }>;
+  /** Human review of held documents. */
+  readonly review: ReviewService;
+  /** Re-decides routed documents from cached results under the current config. */
+  readonly replay: ReplayService;
+  /** Finishes decisions recorded but not yet delivered (a destination was down, or a crash). */
+  settle(): Promise<MoveReport[]>;
   close(): Promise<void>;
 }
+
+/**
+ * The route destinations: per outcome, a folder (default `<dataDir>/<outcome>`), then the
+ * outcome's webhook when one is configured. A webhook secret missing from the environment fails
+ * here, at start-up.
+ */
+export const createRouteSink = (config: Config, originalPath: (id: string) => string): { sink: RouteSink; folders: FolderRouteSink } => {
+  const folders = new FolderRouteSink(
+    config.dataDir,
+    originalPath,
+    Object.fromEntries(OUTCOMES.flatMap((o) => (config.route.destinations[o].folder ? [[o, config.route.destinations[o].folder]] : []))),
+  );
+  const targets = Object.fromEntries(
+    OUTCOMES.flatMap((o) => {
+      const w = config.route.destinations[o].webhook;
+      return w ? [[o, w]] : [];
+    }),
+  );
+  const webhooks = new WebhookRouteSink(targets, secretFromEnv);
+  const sink = new CompositeRouteSink(folders, Object.fromEntries(webhooks.outcomes.map((o) => [o, [webhooks]])));
+  return { sink, folders };
+};
 
 export const newId = (prefix: string, now: Date): string =>
   `${prefix}-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(3).toString('hex')}`;
@@ -135,8 +172,8 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
   const store = new SqliteStore(path.join(dataDir, 'docroute.db'));
   const objects = new FsObjectStore(dataDir);
   await objects.sweepTemp();
-  const sink = new FolderRouteSink(dataDir, (id) => objects.pathOf(id));
-  await sink.sweepTemp(isAlive);
+  const { sink, folders } = createRouteSink(config, (id) => objects.pathOf(id));
+  await folders.sweepTemp(isAlive);
   const ocr =
     options.ocr ??
     (await createOcrEngine({ engine: config.extract.ocr.engine, workers: config.extract.ocr.workers, lang: config.extract.ocr.lang }));
@@ -157,6 +194,7 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
     config,
     configVersion: loaded.version,
     rulesetVersion: loaded.rulesetVersion,
+    sensitiveFields: sensitiveFieldNames(config.fields),
     stepVersions,
     objects,
     checkpoints: store,
@@ -172,7 +210,7 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
       maxWaitMs: config.extract.rateLimit.maxWaitMs,
     }),
     classifier: chosen.classifier,
-    rules: compileRules(config.rules),
+    rules: compileRules(config.rules, { sensitiveFields: sensitiveFieldNames(config.fields) }),
     notifiers,
     clock: systemClock,
     ...(options.onDocumentDone ? { onDocumentDone: options.onDocumentDone } : {}),
@@ -230,11 +268,30 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
     return runs;
   };
 
+  const decisionDeps = { ledger: store, decisions: store, audit: store, sink, clock: systemClock };
+  const review = createReviewService({
+    ...decisionDeps,
+    checkpoints: store,
+    config,
+    rules: deps.rules,
+    sensitiveFields: deps.sensitiveFields,
+  });
+  const replay = createReplayService({
+    ...decisionDeps,
+    task: deps,
+    retry: config.engine.retry,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, options.retryIntervalOverrides ? 0 : ms)),
+    random: Math.random,
+  });
+
   return {
     loaded,
     store,
     objects,
     dataDir,
+    review,
+    replay,
+    settle: () => settleMoves(decisionDeps),
     resumeInterrupted,
     runFiles: async (files, source, { skipped = [], exclude } = {}) => {
       const now = new Date();

@@ -14,6 +14,7 @@ import {
 import { extractText, hasText, type ExtractOptions } from '../domain/extract.js';
 import { extractFields } from '../domain/extract-fields.js';
 import { decide } from '../domain/route.js';
+import { decisionRecordOf } from '../domain/decision-record.js';
 import { summarize, type BatchSummary } from '../domain/summarize.js';
 import { factsOf, type CompiledRules } from '../domain/validate.js';
 import type { AuditLog } from '../ports/audit-log.js';
@@ -40,6 +41,8 @@ export interface TaskDeps {
   readonly configVersion: string;
   /** Hash of the rules: recorded with every decision. */
   readonly rulesetVersion: string;
+  /** Fields whose values are masked in decision records (from the field specs). */
+  readonly sensitiveFields: ReadonlySet<string>;
   readonly stepVersions: StepVersions;
   readonly objects: ObjectStore;
   readonly checkpoints: Checkpoints;
@@ -184,6 +187,8 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
   };
 
   const v = deps.stepVersions;
+  /** The checkpoint versions a decision is computed from: what a replay starts from. */
+  const stepsUsed = { Extract: v.extract, Classify: v.classify, ExtractFields: v.extractFields, Validate: v.validate };
   const summariseExtraction = (x: Extraction) => ({
     mediaType: x.mediaType,
     pages: x.pages.length,
@@ -220,6 +225,9 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
     };
 
   /** Places a decided document and records the route, once per document, ever. */
+  const rulesNote = (result: RouteResult): string =>
+    result.findings.length ? `; rules ${[...new Set(result.findings.map((f) => f.ruleId))].join(', ')}` : '';
+
   const deliver = async (item: ItemState, outcome: Outcome, result: RouteResult, reasonCodes: string[]) => {
     const existing = await ledger.getRoute(item.document.documentId);
     if (existing) return { outcome: existing.outcome, location: existing.location, duplicate: existing.batchId !== item.batchId };
@@ -236,6 +244,9 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         reasons: result.reasons,
         location,
         routedAt: at,
+        version: 1,
+        kind: 'pipeline',
+        decidedAt: at,
       },
       {
         at,
@@ -247,8 +258,10 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         event: 'routed',
         outcome,
         reasonCodes,
-        note: `config ${result.configVersion}, ruleset ${result.rulesetVersion}`,
+        // Rule ids are configuration names, not content: they answer "which rule?" in the trail.
+        note: `config ${result.configVersion}, ruleset ${result.rulesetVersion}${rulesNote(result)}`,
       },
+      { result, steps: stepsUsed },
     );
     return { outcome: record.outcome, location: record.location, duplicate: false };
   };
@@ -337,6 +350,7 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
           configVersion: deps.configVersion,
           rulesetVersion: deps.rulesetVersion,
           classifier: null,
+          decision: { version: 1, kind: 'pipeline' },
         };
         const summary = await deliver(item, 'reject', result, [code]);
         return { result: summary, summary };
@@ -429,19 +443,17 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
       if (decision.outcome !== outcome) throw new InvalidStepInputError(`${task} was given a ${decision.outcome} decision`);
       const classification = await load<Classification>(item, 'Classify', v.classify);
       const fieldSet = await load<FieldSet>(item, 'ExtractFields', v.extractFields);
-      const result: RouteResult = {
+      const result = decisionRecordOf({
         documentId: item.document.documentId,
         name: item.document.name,
-        outcome,
-        documentClass: classification.documentClass,
-        confidence: classification.confidence,
-        fields: Object.fromEntries(Object.entries(fieldSet.fields).map(([k, f]) => [k, f.value])),
-        findings: decision.findings,
-        reasons: decision.reasons,
+        classification,
+        fieldSet,
+        decision,
         configVersion: deps.configVersion,
         rulesetVersion: deps.rulesetVersion,
-        classifier: classification.model ? `${classification.classifier} (${classification.model})` : classification.classifier,
-      };
+        info: { version: 1, kind: 'pipeline' },
+        sensitive: deps.sensitiveFields,
+      });
       const summary = await deliver(
         item,
         outcome,

@@ -1,7 +1,21 @@
 import type { DocumentId, FinalOutcome } from '../domain/document.js';
 
 export type AuditEventType =
-  'received' | 'entered' | 'succeeded' | 'retried' | 'failed' | 'routed' | 'duplicate' | 'batch-started' | 'batch-completed';
+  | 'received'
+  | 'entered'
+  | 'succeeded'
+  | 'retried'
+  | 'failed'
+  | 'routed'
+  | 'duplicate'
+  | 'batch-started'
+  | 'batch-completed'
+  /** A reviewer decided a held document (who, why, the prior decision). */
+  | 'reviewed'
+  /** A replay re-decided a document from cached results under the current config. */
+  | 'replayed'
+  /** A later decision's entry was delivered and the earlier entry withdrawn. */
+  | 'moved';
 
 /**
  * One state transition. Never carries document text, field values or file contents: only ids,

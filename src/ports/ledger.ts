@@ -1,4 +1,4 @@
-import type { DocumentId, FinalOutcome, Outcome, Reason } from '../domain/document.js';
+import type { DecisionKind, DocumentId, FinalOutcome, Outcome, Reason, RouteResult } from '../domain/document.js';
 import type { AuditRecord } from './audit-log.js';
 
 export interface DocumentRecord {
@@ -18,7 +18,13 @@ export interface RouteRecord {
   readonly reasons: readonly Reason[];
   /** Where the routed entry lives (a path locally, an S3 key on AWS). */
   readonly location: string;
+  /** When the document was first routed. */
   readonly routedAt: string;
+  /** The current decision's version (1 = the pipeline's) and who made it; see DecisionLog. */
+  readonly version: number;
+  readonly kind: DecisionKind;
+  /** When the current decision was made (= routedAt for version 1). */
+  readonly decidedAt: string;
 }
 
 export interface BatchOutcomeRecord {
@@ -47,7 +53,12 @@ export interface Ledger {
   /** Adds documents to a batch as received (no outcome yet). Idempotent. */
   addToBatch(batchId: string, docs: readonly { documentId: DocumentId; name: string }[]): Promise<void>;
   getRoute(documentId: DocumentId): Promise<RouteRecord | null>;
-  recordRoute(route: RouteRecord, audit: AuditRecord): Promise<{ first: boolean; record: RouteRecord }>;
+  /** `decision` is version 1 of the document's decision chain: the record as delivered and the step versions it used. */
+  recordRoute(
+    route: RouteRecord,
+    audit: AuditRecord,
+    decision?: { result: RouteResult; steps: Readonly<Record<string, string>> },
+  ): Promise<{ first: boolean; record: RouteRecord }>;
   recordOutcome(
     batchId: string,
     documentId: DocumentId,

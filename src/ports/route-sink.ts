@@ -10,6 +10,8 @@ import type { Outcome, RouteResult } from '../domain/document.js';
  */
 export interface RouteSink {
   deliver(outcome: Outcome, result: RouteResult): Promise<{ location: string }>;
+  /** Where `deliver` puts this result, without delivering it (decisions are recorded before delivery). */
+  locate(outcome: Outcome, result: RouteResult): string;
   /**
    * Removes the entry an earlier decision left at `location` (a review or replay moved the document
    * to another outcome). Idempotent: an entry already gone is not an error. Never touches the original.

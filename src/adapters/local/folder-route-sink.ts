@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Outcome, RouteResult } from '../../domain/document.js';
+import { OUTCOMES, type Outcome, type RouteResult } from '../../domain/document.js';
 import { DependencyUnavailableError } from '../../domain/errors.js';
 import type { RouteSink } from '../../ports/route-sink.js';
 
@@ -23,15 +23,26 @@ export class FolderRouteSink implements RouteSink {
   constructor(
     private readonly dataDir: string,
     private readonly originalPath: (documentId: string) => string,
+    /** Per-outcome folders (`route.destinations.<outcome>.folder`); default `<dataDir>/<outcome>`. */
+    private readonly folders: Partial<Record<Outcome, string>> = {},
   ) {}
+
+  /** The folder an outcome's entries go to. */
+  dirOf(outcome: Outcome): string {
+    return path.resolve(this.folders[outcome] ?? path.join(this.dataDir, outcome));
+  }
 
   entryName(result: RouteResult): string {
     return `${result.documentId.slice(0, 12)}-${safeName(result.name)}`;
   }
 
+  locate(outcome: Outcome, result: RouteResult): string {
+    return path.join(this.dirOf(outcome), this.entryName(result));
+  }
+
   async deliver(outcome: Outcome, result: RouteResult): Promise<{ location: string }> {
-    const dir = path.join(this.dataDir, outcome);
-    const entry = path.join(dir, this.entryName(result));
+    const dir = this.dirOf(outcome);
+    const entry = this.locate(outcome, result);
     const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
     const tmpJson = `${entry}.json.${tag}.tmp`;
     const tmpLink = `${entry}.${tag}.tmp`;
@@ -59,7 +70,7 @@ export class FolderRouteSink implements RouteSink {
    */
   async withdraw(location: string): Promise<void> {
     const resolved = path.resolve(location);
-    const inside = (['pass', 'hold', 'reject'] as const).some((o) => path.dirname(resolved) === path.resolve(this.dataDir, o));
+    const inside = OUTCOMES.some((o) => path.dirname(resolved) === this.dirOf(o));
     if (!inside) throw new DependencyUnavailableError('refusing to withdraw a route entry outside the route folders');
     for (const p of [resolved, `${resolved}.json`]) {
       try {
@@ -74,8 +85,8 @@ export class FolderRouteSink implements RouteSink {
 
   /** Removes temp entries left by processes that died mid-delivery (a SIGKILL between write and rename). */
   async sweepTemp(isAlive: (pid: number) => boolean): Promise<void> {
-    for (const outcome of ['pass', 'hold', 'reject'] as const) {
-      const dir = path.join(this.dataDir, outcome);
+    for (const outcome of OUTCOMES) {
+      const dir = this.dirOf(outcome);
       const names = await readdir(dir).catch(() => [] as string[]);
       for (const n of names) {
         const pid = Number(/\.(\d+)-[0-9a-f]{8}\.tmp$/.exec(n)?.[1]);

@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import type { DocumentId, FinalOutcome, Outcome, Reason } from '../../domain/document.js';
+import type { DecisionKind, DocumentId, FieldValue, FinalOutcome, Outcome, Reason, RouteResult } from '../../domain/document.js';
 import { DependencyUnavailableError } from '../../domain/errors.js';
 import type { AuditLog, AuditRecord, StoredAuditRecord } from '../../ports/audit-log.js';
 import type { CheckpointKey, Checkpoints } from '../../ports/checkpoints.js';
+import type { DecisionLog, DecisionRecord, FieldVersion } from '../../ports/decisions.js';
 import type { BatchOutcomeRecord, DocumentRecord, Ledger, RouteRecord } from '../../ports/ledger.js';
 
 export type BatchStatus = 'running' | 'completed' | 'failed';
@@ -29,7 +30,7 @@ export interface BatchCounts {
   readonly duplicates: number;
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -96,13 +97,74 @@ CREATE TABLE IF NOT EXISTS audit (
   reason_codes TEXT,
   note TEXT
 );
+CREATE TABLE IF NOT EXISTS decisions (
+  document_id TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK (version >= 1),
+  kind TEXT NOT NULL CHECK (kind IN ('pipeline','review','replay')),
+  outcome TEXT NOT NULL CHECK (outcome IN ('pass','hold','reject')),
+  location TEXT NOT NULL,
+  decided_at TEXT NOT NULL,
+  batch_id TEXT NOT NULL,
+  execution_id TEXT NOT NULL,
+  result TEXT,
+  steps TEXT,
+  PRIMARY KEY (document_id, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS field_versions (
+  document_id TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK (version >= 2),
+  fields TEXT NOT NULL,
+  corrected TEXT NOT NULL,
+  author TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (document_id, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS pending_moves (
+  document_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  previous_location TEXT NOT NULL,
+  PRIMARY KEY (document_id, version)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS routes_by_outcome ON routes (outcome, routed_at);
 CREATE INDEX IF NOT EXISTS audit_by_document ON audit (document_id, seq);
 CREATE INDEX IF NOT EXISTS audit_attempts ON audit (execution_id, document_id, step, event);
 CREATE INDEX IF NOT EXISTS batches_by_status ON batches (status, created_at);
 CREATE INDEX IF NOT EXISTS batch_documents_by_document ON batch_documents (document_id);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS field_versions_no_update BEFORE UPDATE ON field_versions BEGIN SELECT RAISE(ABORT, 'field versions are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS field_versions_no_delete BEFORE DELETE ON field_versions BEGIN SELECT RAISE(ABORT, 'field versions are append-only'); END;
 `;
+
+/**
+ * Schema 1 → 2: routes gain the current decision's version, kind and time; every route of a
+ * schema-1 store becomes decision 1 (its delivered record and step versions were not kept: null).
+ * The version row is INSERT OR IGNORE'd at 1 by new stores, then raised here, in one transaction.
+ */
+const migrate = (db: Database.Database): void => {
+  const columns = new Set(
+    db
+      .prepare<[], { name: string }>('PRAGMA table_info(routes)')
+      .all()
+      .map((c) => c.name),
+  );
+  db.transaction(() => {
+    if (!columns.has('version')) db.exec('ALTER TABLE routes ADD COLUMN version INTEGER NOT NULL DEFAULT 1');
+    if (!columns.has('kind')) db.exec("ALTER TABLE routes ADD COLUMN kind TEXT NOT NULL DEFAULT 'pipeline'");
+    if (!columns.has('decided_at')) {
+      db.exec('ALTER TABLE routes ADD COLUMN decided_at TEXT');
+      db.exec('UPDATE routes SET decided_at = routed_at WHERE decided_at IS NULL');
+    }
+    db.exec(`INSERT OR IGNORE INTO decisions (document_id, version, kind, outcome, location, decided_at, batch_id, execution_id, result, steps)
+             SELECT document_id, 1, 'pipeline', outcome, location, routed_at, batch_id, execution_id, NULL, NULL FROM routes
+             WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.document_id = routes.document_id)`);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(
+      String(SCHEMA_VERSION),
+    );
+  })();
+};
 
 interface AuditRow {
   seq: number;
@@ -130,7 +192,36 @@ interface RouteRow {
   reasons: string;
   location: string;
   routed_at: string;
+  version: number;
+  kind: DecisionKind;
+  decided_at: string | null;
 }
+
+interface DecisionRow {
+  document_id: string;
+  version: number;
+  kind: DecisionKind;
+  outcome: Outcome;
+  location: string;
+  decided_at: string;
+  batch_id: string;
+  execution_id: string;
+  result: string | null;
+  steps: string | null;
+}
+
+const toDecision = (r: DecisionRow): DecisionRecord => ({
+  documentId: r.document_id,
+  version: r.version,
+  kind: r.kind,
+  outcome: r.outcome,
+  location: r.location,
+  decidedAt: r.decided_at,
+  batchId: r.batch_id,
+  executionId: r.execution_id,
+  result: r.result ? (JSON.parse(r.result) as RouteResult) : null,
+  steps: r.steps ? (JSON.parse(r.steps) as Record<string, string>) : null,
+});
 
 interface BatchRow {
   batch_id: string;
@@ -155,6 +246,9 @@ const toRoute = (r: RouteRow): RouteRecord => ({
   reasons: JSON.parse(r.reasons) as Reason[],
   location: r.location,
   routedAt: r.routed_at,
+  version: r.version,
+  kind: r.kind,
+  decidedAt: r.decided_at ?? r.routed_at,
 });
 
 const toBatch = (r: BatchRow): BatchRecord => ({
@@ -193,7 +287,7 @@ const toAudit = (r: AuditRow): StoredAuditRecord => ({
  * (SIGKILL), which is what resume needs; a power loss may drop the last transactions, which the
  * checkpoints then simply recompute. `synchronous: 'full'` trades throughput for power-loss safety.
  */
-export class SqliteStore implements Checkpoints, AuditLog, Ledger {
+export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
   private readonly db: Database.Database;
   private readonly stmts;
 
@@ -204,7 +298,7 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
       this.db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(SCHEMA);
-      this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+      migrate(this.db);
     } catch (err) {
       throw new DependencyUnavailableError(`cannot open the SQLite store (${(err as { code?: string }).code ?? 'error'})`);
     }
@@ -231,8 +325,35 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
       ),
       routeGet: db.prepare<[string], RouteRow>('SELECT * FROM routes WHERE document_id = ?'),
       routeInsert: db.prepare(
-        `INSERT OR IGNORE INTO routes (document_id, outcome, batch_id, execution_id, document_class, confidence, reasons, location, routed_at)
-         VALUES (@document_id, @outcome, @batch_id, @execution_id, @document_class, @confidence, @reasons, @location, @routed_at)`,
+        `INSERT OR IGNORE INTO routes (document_id, outcome, batch_id, execution_id, document_class, confidence, reasons, location, routed_at, version, kind, decided_at)
+         VALUES (@document_id, @outcome, @batch_id, @execution_id, @document_class, @confidence, @reasons, @location, @routed_at, 1, 'pipeline', @routed_at)`,
+      ),
+      routeSupersede: db.prepare(
+        `UPDATE routes SET outcome = @outcome, document_class = @document_class, confidence = @confidence, reasons = @reasons,
+           location = @location, version = @version, kind = @kind, decided_at = @decided_at
+         WHERE document_id = @document_id AND version = @version - 1`,
+      ),
+      decisionInsert: db.prepare(
+        `INSERT INTO decisions (document_id, version, kind, outcome, location, decided_at, batch_id, execution_id, result, steps)
+         VALUES (@document_id, @version, @kind, @outcome, @location, @decided_at, @batch_id, @execution_id, @result, @steps)`,
+      ),
+      decisionsOf: db.prepare<[string], DecisionRow>('SELECT * FROM decisions WHERE document_id = ? ORDER BY version'),
+      decisionAt: db.prepare<[string, number], DecisionRow>('SELECT * FROM decisions WHERE document_id = ? AND version = ?'),
+      fieldVersionInsert: db.prepare(
+        `INSERT INTO field_versions (document_id, version, fields, corrected, author, created_at)
+         VALUES (@document_id, @version, @fields, @corrected, @author, @created_at)`,
+      ),
+      fieldVersionsOf: db.prepare<
+        [string],
+        { document_id: string; version: number; fields: string; corrected: string; author: string; created_at: string }
+      >('SELECT * FROM field_versions WHERE document_id = ? ORDER BY version'),
+      moveInsert: db.prepare('INSERT OR IGNORE INTO pending_moves (document_id, version, previous_location) VALUES (?, ?, ?)'),
+      moveDelete: db.prepare('DELETE FROM pending_moves WHERE document_id = ? AND version <= ?'),
+      movesPending: db.prepare<[], { document_id: string; version: number; previous_location: string }>(
+        'SELECT document_id, version, previous_location FROM pending_moves ORDER BY document_id, version',
+      ),
+      routesByOutcome: db.prepare<[string, number], RouteRow>(
+        'SELECT * FROM routes WHERE outcome = ? ORDER BY routed_at, document_id LIMIT ?',
       ),
       batchDocInsert: db.prepare('INSERT OR IGNORE INTO batch_documents (batch_id, document_id, name, position) VALUES (?, ?, ?, ?)'),
       batchDocOutcome: db.prepare(
@@ -354,7 +475,11 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
     return Promise.resolve(r ? toRoute(r) : null);
   }
 
-  recordRoute(route: RouteRecord, audit: AuditRecord): Promise<{ first: boolean; record: RouteRecord }> {
+  recordRoute(
+    route: RouteRecord,
+    audit: AuditRecord,
+    decision?: { result: RouteResult; steps: Readonly<Record<string, string>> },
+  ): Promise<{ first: boolean; record: RouteRecord }> {
     const first = this.db.transaction(() => {
       const info = this.stmts.routeInsert.run({
         document_id: route.documentId,
@@ -368,6 +493,18 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
         routed_at: route.routedAt,
       });
       if (info.changes !== 1) return false;
+      this.stmts.decisionInsert.run({
+        document_id: route.documentId,
+        version: 1,
+        kind: 'pipeline',
+        outcome: route.outcome,
+        location: route.location,
+        decided_at: route.routedAt,
+        batch_id: route.batchId,
+        execution_id: route.executionId,
+        result: decision ? JSON.stringify(decision.result) : null,
+        steps: decision ? JSON.stringify(decision.steps) : null,
+      });
       this.insertAudit(audit);
       return true;
     })();
@@ -408,7 +545,104 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger {
     );
   }
 
+  // --- DecisionLog -------------------------------------------------------------------------
+
+  decisions(documentId: DocumentId): Promise<DecisionRecord[]> {
+    return Promise.resolve(this.stmts.decisionsOf.all(documentId).map(toDecision));
+  }
+
+  supersede(
+    next: DecisionRecord,
+    audit: AuditRecord,
+    options: { fieldVersion?: FieldVersion } = {},
+  ): Promise<{ applied: boolean; current: DecisionRecord | null }> {
+    const applied = this.db.transaction(() => {
+      const previous = this.stmts.routeGet.get(next.documentId);
+      if (!previous || previous.version !== next.version - 1) return false;
+      const info = this.stmts.routeSupersede.run({
+        document_id: next.documentId,
+        outcome: next.outcome,
+        document_class: next.result?.documentClass ?? null,
+        confidence: next.result?.confidence ?? null,
+        reasons: JSON.stringify(next.result?.reasons ?? []),
+        location: next.location,
+        version: next.version,
+        kind: next.kind,
+        decided_at: next.decidedAt,
+      });
+      if (info.changes !== 1) return false;
+      this.stmts.decisionInsert.run({
+        document_id: next.documentId,
+        version: next.version,
+        kind: next.kind,
+        outcome: next.outcome,
+        location: next.location,
+        decided_at: next.decidedAt,
+        batch_id: next.batchId,
+        execution_id: next.executionId,
+        result: next.result ? JSON.stringify(next.result) : null,
+        steps: next.steps ? JSON.stringify(next.steps) : null,
+      });
+      const fv = options.fieldVersion;
+      if (fv) {
+        this.stmts.fieldVersionInsert.run({
+          document_id: fv.documentId,
+          version: fv.version,
+          fields: JSON.stringify(fv.fields),
+          corrected: JSON.stringify(fv.corrected),
+          author: fv.author,
+          created_at: fv.createdAt,
+        });
+      }
+      this.stmts.moveInsert.run(next.documentId, next.version, previous.location);
+      this.insertAudit(audit);
+      return true;
+    })();
+    const route = this.stmts.routeGet.get(next.documentId);
+    const current = route ? this.stmts.decisionAt.get(next.documentId, route.version) : undefined;
+    return Promise.resolve({ applied, current: current ? toDecision(current) : null });
+  }
+
+  fieldVersions(documentId: DocumentId): Promise<FieldVersion[]> {
+    return Promise.resolve(
+      this.stmts.fieldVersionsOf.all(documentId).map((r) => ({
+        documentId: r.document_id,
+        version: r.version,
+        fields: JSON.parse(r.fields) as Record<string, FieldValue>,
+        corrected: JSON.parse(r.corrected) as string[],
+        author: r.author,
+        createdAt: r.created_at,
+      })),
+    );
+  }
+
+  pendingMoves(): Promise<{ documentId: DocumentId; version: number; previousLocations: string[] }[]> {
+    const byDoc = new Map<string, { documentId: DocumentId; version: number; previousLocations: string[] }>();
+    for (const r of this.stmts.movesPending.all()) {
+      const m = byDoc.get(r.document_id) ?? { documentId: r.document_id, version: r.version, previousLocations: [] };
+      m.version = Math.max(m.version, r.version);
+      if (!m.previousLocations.includes(r.previous_location)) m.previousLocations.push(r.previous_location);
+      byDoc.set(r.document_id, m);
+    }
+    return Promise.resolve([...byDoc.values()]);
+  }
+
+  moved(documentId: DocumentId, version: number): Promise<void> {
+    this.stmts.moveDelete.run(documentId, version);
+    return Promise.resolve();
+  }
+
   // --- Batches and queries (embedded-mode only; used by the CLI) ----------------------------
+
+  getDocumentSync(documentId: DocumentId): DocumentRecord | null {
+    const r = this.stmts.docGet.get(documentId);
+    return r ? { documentId: r.document_id, name: r.name, size: r.size, firstSeenBatch: r.first_seen_batch } : null;
+  }
+
+  /** Documents whose current route is `outcome`, oldest first (the review queue for `hold`). */
+  routesWithOutcome(outcome: Outcome, limit = 10_000): RouteRecord[] {
+    return this.stmts.routesByOutcome.all(outcome, limit).map(toRoute);
+  }
 
   createBatch(b: {
     batchId: string;

@@ -2,6 +2,7 @@ import type { DocumentId, FinalOutcome, Outcome, RouteResult } from '../../domai
 import { ArtifactMissingError } from '../../domain/errors.js';
 import type { AuditLog, AuditRecord, StoredAuditRecord } from '../../ports/audit-log.js';
 import type { CheckpointKey, Checkpoints } from '../../ports/checkpoints.js';
+import type { DecisionLog, DecisionRecord, FieldVersion } from '../../ports/decisions.js';
 import type { BatchOutcomeRecord, DocumentRecord, Ledger, RouteRecord } from '../../ports/ledger.js';
 import type { ObjectStore } from '../../ports/object-store.js';
 import type { RouteSink } from '../../ports/route-sink.js';
@@ -10,13 +11,16 @@ import type { RouteSink } from '../../ports/route-sink.js';
  * In-memory adapters for every storage port: unit tests and benchmarks use them as the reference
  * the durable adapters are compared against. Same contracts, no durability.
  */
-export class MemoryStore implements Checkpoints, AuditLog, Ledger {
+export class MemoryStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
   private readonly checkpoints = new Map<string, string>();
   private readonly audit: StoredAuditRecord[] = [];
   private readonly entered = new Map<string, number>();
   private readonly documents = new Map<DocumentId, DocumentRecord>();
   private readonly routes = new Map<DocumentId, RouteRecord>();
   private readonly batches = new Map<string, Map<DocumentId, BatchOutcomeRecord>>();
+  private readonly chains = new Map<DocumentId, DecisionRecord[]>();
+  private readonly fieldChains = new Map<DocumentId, FieldVersion[]>();
+  private readonly moves: { documentId: DocumentId; version: number; previousLocation: string }[] = [];
 
   private static key(k: CheckpointKey): string {
     return `${k.documentId}\u0000${k.step}\u0000${k.configVersion}`;
@@ -89,12 +93,85 @@ export class MemoryStore implements Checkpoints, AuditLog, Ledger {
     return Promise.resolve(this.routes.get(documentId) ?? null);
   }
 
-  recordRoute(route: RouteRecord, audit: AuditRecord): Promise<{ first: boolean; record: RouteRecord }> {
+  recordRoute(
+    route: RouteRecord,
+    audit: AuditRecord,
+    decision?: { result: RouteResult; steps: Readonly<Record<string, string>> },
+  ): Promise<{ first: boolean; record: RouteRecord }> {
     const existing = this.routes.get(route.documentId);
     if (existing) return Promise.resolve({ first: false, record: existing });
-    this.routes.set(route.documentId, route);
+    const record: RouteRecord = { ...route, version: 1, kind: 'pipeline', decidedAt: route.routedAt };
+    this.routes.set(route.documentId, record);
+    this.chains.set(route.documentId, [
+      {
+        documentId: route.documentId,
+        version: 1,
+        kind: 'pipeline',
+        outcome: route.outcome,
+        location: route.location,
+        decidedAt: route.routedAt,
+        batchId: route.batchId,
+        executionId: route.executionId,
+        result: decision?.result ?? null,
+        steps: decision?.steps ?? null,
+      },
+    ]);
     this.audit.push({ ...audit, seq: this.audit.length + 1 });
-    return Promise.resolve({ first: true, record: route });
+    return Promise.resolve({ first: true, record });
+  }
+
+  decisions(documentId: DocumentId): Promise<DecisionRecord[]> {
+    return Promise.resolve([...(this.chains.get(documentId) ?? [])]);
+  }
+
+  supersede(
+    next: DecisionRecord,
+    audit: AuditRecord,
+    options: { fieldVersion?: FieldVersion } = {},
+  ): Promise<{ applied: boolean; current: DecisionRecord | null }> {
+    const route = this.routes.get(next.documentId);
+    const chain = this.chains.get(next.documentId) ?? [];
+    if (!route || route.version !== next.version - 1) return Promise.resolve({ applied: false, current: chain.at(-1) ?? null });
+    this.routes.set(next.documentId, {
+      ...route,
+      outcome: next.outcome,
+      documentClass: next.result?.documentClass ?? null,
+      confidence: next.result?.confidence ?? null,
+      reasons: next.result?.reasons ?? [],
+      location: next.location,
+      version: next.version,
+      kind: next.kind,
+      decidedAt: next.decidedAt,
+    });
+    this.chains.set(next.documentId, [...chain, next]);
+    const fv = options.fieldVersion;
+    if (fv) this.fieldChains.set(fv.documentId, [...(this.fieldChains.get(fv.documentId) ?? []), fv]);
+    this.moves.push({ documentId: next.documentId, version: next.version, previousLocation: route.location });
+    this.audit.push({ ...audit, seq: this.audit.length + 1 });
+    return Promise.resolve({ applied: true, current: next });
+  }
+
+  fieldVersions(documentId: DocumentId): Promise<FieldVersion[]> {
+    return Promise.resolve([...(this.fieldChains.get(documentId) ?? [])]);
+  }
+
+  pendingMoves(): Promise<{ documentId: DocumentId; version: number; previousLocations: string[] }[]> {
+    const byDoc = new Map<DocumentId, { documentId: DocumentId; version: number; previousLocations: string[] }>();
+    for (const m of this.moves) {
+      const e = byDoc.get(m.documentId) ?? { documentId: m.documentId, version: m.version, previousLocations: [] };
+      e.version = Math.max(e.version, m.version);
+      if (!e.previousLocations.includes(m.previousLocation)) e.previousLocations.push(m.previousLocation);
+      byDoc.set(m.documentId, e);
+    }
+    return Promise.resolve([...byDoc.values()]);
+  }
+
+  moved(documentId: DocumentId, version: number): Promise<void> {
+    for (let i = this.moves.length - 1; i >= 0; i--) {
+      const m = this.moves[i];
+      if (m && m.documentId === documentId && m.version <= version) this.moves.splice(i, 1);
+    }
+    return Promise.resolve();
   }
 
   recordOutcome(
@@ -138,8 +215,12 @@ export class MemoryObjectStore implements ObjectStore {
 export class MemoryRouteSink implements RouteSink {
   readonly delivered = new Map<string, RouteResult>();
 
+  locate(outcome: Outcome, result: RouteResult): string {
+    return `memory://${outcome}/${result.documentId}`;
+  }
+
   deliver(outcome: Outcome, result: RouteResult): Promise<{ location: string }> {
-    const location = `memory://${outcome}/${result.documentId}`;
+    const location = this.locate(outcome, result);
     this.delivered.set(location, result);
     return Promise.resolve({ location });
   }

@@ -9,5 +9,7 @@ export const EXIT = {
   NOT_FOUND: 6,
   /** `rules test`: a fixture's expectation was not met. */
   CHECKS_FAILED: 7,
+  /** `review`: the document is not awaiting review (decided already, or another decision won). */
+  CONFLICT: 8,
   INTERRUPTED: 130,
 } as const;

@@ -29,6 +29,19 @@ export interface DocumentStatus {
   readonly routedAt: string | null;
   readonly batchId: string | null;
   readonly lastStep: { step: string; event: string; at: string; errorName?: string } | null;
+  /** The current decision: its version in the chain, who made it, and the versions that judged it. */
+  readonly decision: {
+    readonly version: number;
+    readonly kind: string;
+    readonly decidedAt: string;
+    readonly reviewer: string | null;
+    readonly reason: string | null;
+    readonly replayedFrom: string | null;
+    readonly supersedes: { version: number; outcome: string } | null;
+    readonly classifier: string | null;
+    readonly rulesetVersion: string | null;
+    readonly configVersion: string | null;
+  } | null;
   readonly batches: readonly { batchId: string; outcome: string | null; duplicate: boolean }[];
 }
 
@@ -40,6 +53,9 @@ export const documentStatus = async (store: SqliteStore, documentId: DocumentId)
   const timeline = await store.timeline(documentId);
   const last = timeline.at(-1);
   const batches = store.batchMembership(documentId);
+  const chain = route ? await store.decisions(documentId) : [];
+  const current = chain.find((d) => d.version === route?.version) ?? null;
+  const info = current?.result?.decision;
   const failed = !route && batches.some((b) => b.outcome === 'failed');
   const stepFailure = [...timeline].reverse().find((r) => r.event === 'failed' && r.step !== 'Pipeline');
   const final = [...timeline].reverse().find((r) => r.event === 'failed' && r.step === 'Pipeline');
@@ -64,6 +80,20 @@ export const documentStatus = async (store: SqliteStore, documentId: DocumentId)
     batchId: route?.batchId ?? batches.at(-1)?.batchId ?? null,
     lastStep: last ? { step: last.step, event: last.event, at: last.at, ...(last.errorName ? { errorName: last.errorName } : {}) } : null,
     batches,
+    decision: route
+      ? {
+          version: route.version,
+          kind: route.kind,
+          decidedAt: route.decidedAt,
+          reviewer: info?.reviewer ?? null,
+          reason: info?.reason ?? null,
+          replayedFrom: info?.replayedFrom ?? null,
+          supersedes: info?.supersedes ?? null,
+          classifier: current?.result?.classifier ?? null,
+          rulesetVersion: current?.result?.rulesetVersion || null,
+          configVersion: current?.result?.configVersion || null,
+        }
+      : null,
   };
 };
 
@@ -74,8 +104,27 @@ export const formatStatus = (s: DocumentStatus): string => {
   ];
   if (s.state === 'routed') {
     rows.push(['Route', `${(s.outcome ?? '').toUpperCase()}  (${s.location ? rel(s.location) : ''})`]);
-    if (s.documentClass) rows.push(['Class', `${s.documentClass}  (confidence ${s.confidence?.toFixed(2) ?? '-'})`]);
+    if (s.documentClass) {
+      rows.push([
+        'Class',
+        `${s.documentClass}  (confidence ${s.confidence?.toFixed(2) ?? '-'}${s.decision?.classifier ? `, classifier ${s.decision.classifier}` : ''})`,
+      ]);
+    }
     rows.push(['Routed', `${s.routedAt ?? ''}  by batch ${s.batchId ?? ''}`]);
+    const d = s.decision;
+    if (d && d.version > 1) {
+      const by =
+        d.kind === 'review'
+          ? `review by ${d.reviewer ?? 'a reviewer'}${d.reason ? `: "${d.reason}"` : ''}`
+          : d.kind === 'replay'
+            ? `replay from ${d.replayedFrom ?? '?'}`
+            : d.kind;
+      rows.push([
+        'Decided',
+        `${d.decidedAt}  decision ${d.version}, ${by}${d.supersedes ? `; supersedes ${d.supersedes.outcome} (decision ${d.supersedes.version})` : ''}`,
+      ]);
+    }
+    if (d?.rulesetVersion) rows.push(['Versions', `ruleset ${d.rulesetVersion}, config ${d.configVersion ?? '-'}`]);
   } else if (s.state === 'failed') {
     rows.push(['State', 'FAILED: not routed; the original is kept and a re-run retries it']);
   } else {

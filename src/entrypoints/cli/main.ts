@@ -13,6 +13,8 @@ import { listInbox, openRuntime, openStore, type BatchRun, type Runtime } from '
 import { createClassifier } from '../classifiers.js';
 import { registerEvalClassifyCommand } from './eval-classify.js';
 import { registerEvalCommand } from './eval-extraction.js';
+import { registerReplayCommand } from './replay.js';
+import { registerReviewCommand } from './review.js';
 import { registerRulesCommand } from './rules-test.js';
 import { registerTrainCommand } from './train.js';
 import { EXIT } from './exit-codes.js';
@@ -426,6 +428,8 @@ export const buildProgram = (setCode: (code: number) => void): Command => {
   registerEvalClassifyCommand(evalCommand, { globals: g, setCode });
   registerTrainCommand(program, { globals: g, setCode });
   registerRulesCommand(program, { globals: g, setCode });
+  registerReviewCommand(program, { globals: g, setCode, load });
+  registerReplayCommand(program, { globals: g, setCode, load });
 
   program
     .command('asl')

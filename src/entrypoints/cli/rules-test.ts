@@ -2,7 +2,8 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { parseConfig, parseYamlText } from '../../config/load.js';
+import { sensitiveFieldNames } from '../../config/field-spec.js';
+import { checkRuleClasses, checkRuleFields, loadConfig, parseConfig, parseYamlText } from '../../config/load.js';
 import { RuleSchema, type RuleSpec } from '../../config/schema.js';
 import type { Finding, Outcome } from '../../domain/document.js';
 import { ConfigError } from '../../domain/errors.js';
@@ -20,7 +21,9 @@ import { out, err } from './io.js';
  */
 
 export interface RulesTestGlobals {
-  json?: boolean;
+  json?: boolean | undefined;
+  /** The configuration whose classes and fields a plain rules file is checked against (global --config). */
+  config?: string | undefined;
 }
 
 /** A finding's reason code when its rule threw at run time (see compileRules). */
@@ -149,9 +152,16 @@ const quotedId = (raw: unknown, key: 'id' | 'name', kind: string): string | null
 
 /**
  * A rules file: a list of rules, or an object with a `rules:` key (so a docroute config file
- * works too; then the whole config is checked, including rule classes against its classes).
+ * works too; then the whole config is checked, including rule classes and fields against its own).
+ *
+ * A plain rules file is checked against the configuration `docroute run` would load (`config`,
+ * else $DOCROUTE_CONFIG, else ./docroute.config.yaml, else the built-in defaults): the classes its
+ * rules name and the fields they read must exist there, as they must when the rules run.
  */
-export const loadRules = async (file: string): Promise<{ rules: RuleSpec[]; compiled: CompiledRules }> => {
+export const loadRules = async (
+  file: string,
+  options: { config?: string | undefined } = {},
+): Promise<{ rules: RuleSpec[]; compiled: CompiledRules }> => {
   const raw = await readYaml(file, 'rules file');
   const list: unknown = Array.isArray(raw) ? raw : isRecord(raw) && 'rules' in raw ? raw['rules'] : undefined;
   if (list === undefined) {
@@ -172,16 +182,32 @@ export const loadRules = async (file: string): Promise<{ rules: RuleSpec[]; comp
     if (ids.has(rule.id)) throw new ConfigError(`Invalid rules in ${rel(file)}: rules.${i}.id: duplicate rule id "${rule.id}".`);
     ids.add(rule.id);
   }
-  let compiled: CompiledRules;
+  // The rules themselves first, so that their errors name the rules file.
   try {
-    compiled = compileRules(rules);
+    compileRules(rules);
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(`Invalid rules in ${rel(file)}: ${e.message}.`);
     throw e;
   }
-  // Anything beyond `rules:` makes it a config file: check the rest as `docroute run` would.
-  if (isRecord(raw) && Object.keys(raw).some((k) => k !== 'rules')) parseConfig(raw, rel(file));
-  return { rules, compiled };
+  // Anything beyond `rules:` makes it a config file: check it as `docroute run` would, against its own classes and fields.
+  const isConfig = isRecord(raw) && Object.keys(raw).some((k) => k !== 'rules');
+  const { config, source } = isConfig ? parseConfig(raw, rel(file)) : loadConfig({ file: options.config });
+  if (!isConfig) {
+    const classNames = config.classify.classes.map((c) => c.name);
+    try {
+      checkRuleClasses(rules, classNames);
+      checkRuleFields(rules, config.fields, classNames);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      const against =
+        source === 'built-in defaults'
+          ? 'checked against the built-in classes and fields; pass --config <file> to check against your configuration'
+          : `checked against the classes and fields of ${rel(source)}`;
+      throw new ConfigError(`Invalid rules in ${rel(file)}: ${e.message} (${against}).`);
+    }
+  }
+  // Compiled as the pipeline compiles them: messages mask the configuration's sensitive fields.
+  return { rules, compiled: compileRules(rules, { sensitiveFields: sensitiveFieldNames(config.fields) }) };
 };
 
 const FIXTURE_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
@@ -300,7 +326,7 @@ export const commandRulesTest = async (rulesFile: string, fixturesPath: string, 
   let report: RulesTestReport;
   try {
     const rulesAt = path.resolve(rulesFile);
-    const { rules, compiled } = await loadRules(rulesAt);
+    const { rules, compiled } = await loadRules(rulesAt, { config: globals.config });
     const fixtures = await loadFixtures(path.resolve(fixturesPath), rules);
     const results: FixtureResult[] = [];
     for (const f of fixtures) results.push(await runFixture(compiled, f));
@@ -342,7 +368,10 @@ export const registerRulesCommand = (
   const rules = program.command('rules').description('work with validation rules');
   rules
     .command('test')
-    .description('run a ruleset against fixtures (facts plus the expected route); exit 1 when any fixture fails')
+    .description(
+      `run a ruleset against fixtures (facts plus the expected route); exit ${EXIT.CHECKS_FAILED} when any fixture fails. ` +
+        'The classes and fields the rules read are checked against --config (else ./docroute.config.yaml, else the built-in defaults)',
+    )
     .argument('<rules>', 'YAML or JSON file: a list of rules, or an object with a rules: key (a config file works)')
     .argument('<fixtures>', 'folder of *.yaml|*.yml|*.json fixture files, or one file')
     .action(async (rulesFile: string, fixtures: string) => {

@@ -167,8 +167,10 @@ describe('parseConfig', () => {
 
   it('checks rule classes against configured classes, not only the defaults', () => {
     const classes = [{ name: 'memo', keywords: ['memo'] }];
-    expect(parseConfig({ classify: { classes }, rules: [customRule('r1', { classes: ['memo'] })] }).config.rules).toHaveLength(1);
-    const err = configError(() => parseConfig({ classify: { classes }, rules: [customRule('r1', { classes: ['invoice'] })] }));
+    // The rule reads `total`, so the memo class must define it.
+    const fields = { memo: [{ name: 'total', type: 'amount', pattern: 'total (\\S+)' }] };
+    expect(parseConfig({ classify: { classes }, fields, rules: [customRule('r1', { classes: ['memo'] })] }).config.rules).toHaveLength(1);
+    const err = configError(() => parseConfig({ classify: { classes }, fields, rules: [customRule('r1', { classes: ['invoice'] })] }));
     expect(err.message).toContain('unknown class "invoice"');
   });
 

@@ -1,0 +1,32 @@
+import type { Outcome, RouteResult } from '../../domain/document.js';
+import type { RouteSink } from '../../ports/route-sink.js';
+
+/**
+ * One primary sink for every outcome, plus extra sinks per outcome that each get the decision after
+ * the primary has it (the folder first, then that outcome's webhook). The primary's location is the
+ * one returned and recorded, so `withdraw` goes to the primary alone: extras have nothing to take back.
+ *
+ * Any failure fails the delivery, and the state machine retries the Route step. That repeats the
+ * deliveries that had succeeded, which the port contract makes harmless (idempotent per decision).
+ * Extras run one at a time, in the order given.
+ */
+export class CompositeRouteSink implements RouteSink {
+  constructor(
+    private readonly primary: RouteSink,
+    private readonly extras: Readonly<Partial<Record<Outcome, readonly RouteSink[]>>> = {},
+  ) {}
+
+  locate(outcome: Outcome, result: RouteResult): string {
+    return this.primary.locate(outcome, result);
+  }
+
+  async deliver(outcome: Outcome, result: RouteResult): Promise<{ location: string }> {
+    const delivered = await this.primary.deliver(outcome, result);
+    for (const sink of this.extras[outcome] ?? []) await sink.deliver(outcome, result);
+    return delivered;
+  }
+
+  withdraw(location: string): Promise<void> {
+    return this.primary.withdraw(location);
+  }
+}
