@@ -9,6 +9,12 @@ import type { RouteSink } from '../../ports/route-sink.js';
  * Any failure fails the delivery, and the state machine retries the Route step. That repeats the
  * deliveries that had succeeded, which the port contract makes harmless (idempotent per decision).
  * Extras run one at a time, in the order given.
+ *
+ * When an extra fails, the primary's entry is withdrawn before the error propagates: a document
+ * whose delivery did not complete must not sit in a route folder that downstream systems consume
+ * (after the retries are exhausted the document ends as failed, with no entry anywhere). A retry
+ * delivers it again. Review and replay moves record their decision first, so there the entry
+ * reappears when the pending move is settled by the next command.
  */
 export class CompositeRouteSink implements RouteSink {
   constructor(
@@ -22,7 +28,12 @@ export class CompositeRouteSink implements RouteSink {
 
   async deliver(outcome: Outcome, result: RouteResult): Promise<{ location: string }> {
     const delivered = await this.primary.deliver(outcome, result);
-    for (const sink of this.extras[outcome] ?? []) await sink.deliver(outcome, result);
+    try {
+      for (const sink of this.extras[outcome] ?? []) await sink.deliver(outcome, result);
+    } catch (err) {
+      await this.primary.withdraw(delivered.location).catch(() => undefined);
+      throw err;
+    }
     return delivered;
   }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OUTCOMES, type Outcome, type RouteResult } from '../../domain/document.js';
-import { DependencyUnavailableError } from '../../domain/errors.js';
+import { DependencyUnavailableError, InvalidStepInputError } from '../../domain/errors.js';
 import type { RouteSink } from '../../ports/route-sink.js';
 
 /** A file-name-safe rendering of a customer file name: no separators, controls or leading dots. */
@@ -71,7 +71,7 @@ export class FolderRouteSink implements RouteSink {
   async withdraw(location: string): Promise<void> {
     const resolved = path.resolve(location);
     const inside = OUTCOMES.some((o) => path.dirname(resolved) === this.dirOf(o));
-    if (!inside) throw new DependencyUnavailableError('refusing to withdraw a route entry outside the route folders');
+    if (!inside) throw new InvalidStepInputError('refusing to withdraw a route entry outside the route folders');
     for (const p of [resolved, `${resolved}.json`]) {
       try {
         await unlink(p);

@@ -64,13 +64,14 @@ describe('composite route sink', () => {
     expect(log).toEqual(['folder.deliver(hold)']);
   });
 
-  it('fails the delivery when an extra fails, with its taxonomy error', async () => {
+  it('fails the delivery when an extra fails, with its taxonomy error, and takes the primary entry back', async () => {
     const log: string[] = [];
     const sink = new CompositeRouteSink(recordingSink('folder', log), {
       pass: [recordingSink('hook', log, new ThrottledError('pass webhook answered 429')), recordingSink('later', log)],
     });
     await expect(sink.deliver('pass', result('pass'))).rejects.toBeInstanceOf(ThrottledError);
-    expect(log).toEqual(['folder.deliver(pass)', 'hook.deliver(pass)']);
+    // A document whose delivery did not complete must not stay in a folder downstream consumes.
+    expect(log).toEqual(['folder.deliver(pass)', 'hook.deliver(pass)', 'folder.withdraw(folder:pass)']);
   });
 
   it('never calls extras when the primary fails', async () => {
