@@ -24,8 +24,12 @@ export const checkReviewInput = (reviewer: string, reason: string): string | nul
   const trimmed = reason.trim();
   if (trimmed.length === 0) return 'a reason is required: say why, for the audit trail';
   if (Array.from(trimmed).length > MAX_REASON_CHARS) return `the reason is longer than ${MAX_REASON_CHARS} characters`;
+  // C0 and C1 controls, line/paragraph separators and bidi overrides: a stored reason is printed in
+  // terminals and reports, so it must not carry escapes, line breaks or text that displays reversed.
   // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(trimmed)) return 'the reason must be one line of text without control characters';
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(trimmed)) {
+    return 'the reason must be one line of text without control characters';
+  }
   return null;
 };
 
@@ -40,8 +44,15 @@ export const parseCorrections = (sets: readonly string[]): { corrections: Correc
   for (const s of sets) {
     const eq = s.indexOf('=');
     const field = eq > 0 ? s.slice(0, eq).trim() : '';
-    if (!/^[a-z][a-z0-9_]*$/.test(field))
-      return { problem: `--set expects field=value with a lowercase field name (got "${field || s.slice(0, 40)}")` };
+    if (!/^[a-z][a-z0-9_]*$/.test(field)) {
+      // Never echo the argument: it may be a value (an IBAN typed without "field=").
+      return {
+        problem:
+          eq > 0
+            ? `--set expects field=value with a lowercase field name (got "${field.slice(0, 40)}")`
+            : '--set expects field=value with a lowercase field name (this argument has no field name before "=")',
+      };
+    }
     if (corrections.some((c) => c.field === field)) return { problem: `--set names the field "${field}" twice` };
     corrections.push({ field, raw: s.slice(eq + 1) });
   }

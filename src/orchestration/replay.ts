@@ -4,6 +4,7 @@ import type { Classification, Decision, DocumentId, FieldSet, Outcome, ReplayFro
 import { toPipelineError } from '../domain/errors.js';
 import { withRetry } from '../domain/retry.js';
 import type { AuditLog } from '../ports/audit-log.js';
+import type { CheckpointKey, Checkpoints } from '../ports/checkpoints.js';
 import type { DecisionRecord } from '../ports/decisions.js';
 import type { TaskName } from './definition.js';
 import { currentDecision, settleMoves, type DecisionDeps, type MoveReport } from './decisions.js';
@@ -50,6 +51,19 @@ export type ReplayResult =
     }
   | { readonly kind: 'skipped'; readonly documentId: DocumentId; readonly why: string }
   | { readonly kind: 'failed'; readonly documentId: DocumentId; readonly errorName: string; readonly message: string };
+
+/** Checkpoints a dry run writes to memory only: reads see its own results, nothing is persisted. */
+const overlayCheckpoints = (inner: Checkpoints): Checkpoints => {
+  const mine = new Map<string, unknown>();
+  const k = (key: CheckpointKey): string => `${key.documentId}\u0000${key.step}\u0000${key.configVersion}`;
+  return {
+    get: <T>(key: CheckpointKey) => (mine.has(k(key)) ? Promise.resolve(mine.get(k(key)) as T) : inner.get<T>(key)),
+    put: (key, value) => {
+      if (!mine.has(k(key))) mine.set(k(key), structuredClone(value));
+      return Promise.resolve();
+    },
+  };
+};
 
 /** An audit log that records nothing: a dry run leaves no trace because it changes nothing. */
 const silentAudit = (inner: AuditLog): AuditLog => ({
@@ -118,7 +132,13 @@ export const createReplayService = (deps: ReplayDeps) => {
       };
     }
     const doc = await deps.ledger.getDocument(documentId);
-    const handlers = createTaskHandlers({ ...deps.task, audit: dryRun ? silentAudit(deps.audit) : deps.audit, stepVersions: versions });
+    const checkpoints = dryRun ? overlayCheckpoints(deps.task.checkpoints) : deps.task.checkpoints;
+    const handlers = createTaskHandlers({
+      ...deps.task,
+      checkpoints,
+      audit: dryRun ? silentAudit(deps.audit) : deps.audit,
+      stepVersions: versions,
+    });
     const state = { batchId: replayId, executionId: replayId, document: { documentId, name: doc?.name ?? '' } };
     try {
       for (const step of runs) {
@@ -136,7 +156,7 @@ export const createReplayService = (deps: ReplayDeps) => {
       return { kind: 'failed', documentId, errorName: e.name, message: e.message };
     }
     const load = async <T>(step: keyof typeof STEP_KEY): Promise<T> => {
-      const v = await deps.task.checkpoints.get<T>({ documentId, step, configVersion: versions[STEP_KEY[step]] });
+      const v = await checkpoints.get<T>({ documentId, step, configVersion: versions[STEP_KEY[step]] });
       if (v === undefined) throw new Error(`replay: the ${step} result just computed is missing`);
       return v;
     };

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { DecisionKind, DocumentId, FieldValue, FinalOutcome, Outcome, Reason, RouteResult } from '../../domain/document.js';
-import { DependencyUnavailableError } from '../../domain/errors.js';
+import { ConfigError, DependencyUnavailableError, PipelineError } from '../../domain/errors.js';
 import type { AuditLog, AuditRecord, StoredAuditRecord } from '../../ports/audit-log.js';
 import type { CheckpointKey, Checkpoints } from '../../ports/checkpoints.js';
 import type { DecisionLog, DecisionRecord, FieldVersion } from '../../ports/decisions.js';
@@ -144,13 +144,16 @@ CREATE TRIGGER IF NOT EXISTS field_versions_no_delete BEFORE DELETE ON field_ver
  * The version row is INSERT OR IGNORE'd at 1 by new stores, then raised here, in one transaction.
  */
 const migrate = (db: Database.Database): void => {
-  const columns = new Set(
-    db
-      .prepare<[], { name: string }>('PRAGMA table_info(routes)')
-      .all()
-      .map((c) => c.name),
-  );
+  // IMMEDIATE: two processes opening a schema-1 store at once must not both add the columns.
   db.transaction(() => {
+    const stored = Number(db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get()?.value ?? '0');
+    if (stored > SCHEMA_VERSION) throw new NewerSchemaError(stored);
+    const columns = new Set(
+      db
+        .prepare<[], { name: string }>('PRAGMA table_info(routes)')
+        .all()
+        .map((c) => c.name),
+    );
     if (!columns.has('version')) db.exec('ALTER TABLE routes ADD COLUMN version INTEGER NOT NULL DEFAULT 1');
     if (!columns.has('kind')) db.exec("ALTER TABLE routes ADD COLUMN kind TEXT NOT NULL DEFAULT 'pipeline'");
     if (!columns.has('decided_at')) {
@@ -163,7 +166,25 @@ const migrate = (db: Database.Database): void => {
     db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(
       String(SCHEMA_VERSION),
     );
-  })();
+  }).immediate();
+};
+
+/** A store written by a newer docroute: refuse rather than misread (or downgrade) it. */
+class NewerSchemaError extends Error {
+  constructor(readonly version: number) {
+    super(`schema ${version}`);
+  }
+}
+
+/** Storage failures leave as taxonomy errors, as rejected promises (never synchronous throws). */
+const guarded = <T>(what: string, fn: () => T): Promise<T> => {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(
+      err instanceof PipelineError ? err : new DependencyUnavailableError(`${what} failed (${(err as { code?: string }).code ?? 'error'})`),
+    );
+  }
 };
 
 interface AuditRow {
@@ -300,6 +321,11 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
       this.db.exec(SCHEMA);
       migrate(this.db);
     } catch (err) {
+      if (err instanceof NewerSchemaError) {
+        throw new ConfigError(
+          `the store ${file} was written by a newer docroute (schema ${err.version}; this one reads up to ${SCHEMA_VERSION})`,
+        );
+      }
       throw new DependencyUnavailableError(`cannot open the SQLite store (${(err as { code?: string }).code ?? 'error'})`);
     }
     const db = this.db;
@@ -480,6 +506,14 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
     audit: AuditRecord,
     decision?: { result: RouteResult; steps: Readonly<Record<string, string>> },
   ): Promise<{ first: boolean; record: RouteRecord }> {
+    return guarded('recording a route', () => this.recordRouteSync(route, audit, decision));
+  }
+
+  private recordRouteSync(
+    route: RouteRecord,
+    audit: AuditRecord,
+    decision?: { result: RouteResult; steps: Readonly<Record<string, string>> },
+  ): { first: boolean; record: RouteRecord } {
     const first = this.db.transaction(() => {
       const info = this.stmts.routeInsert.run({
         document_id: route.documentId,
@@ -510,7 +544,7 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
     })();
     const stored = this.stmts.routeGet.get(route.documentId);
     if (!stored) throw new DependencyUnavailableError('route write was not readable back');
-    return Promise.resolve({ first, record: toRoute(stored) });
+    return { first, record: toRoute(stored) };
   }
 
   recordOutcome(
@@ -556,6 +590,14 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
     audit: AuditRecord,
     options: { fieldVersion?: FieldVersion } = {},
   ): Promise<{ applied: boolean; current: DecisionRecord | null }> {
+    return guarded('recording a decision', () => this.supersedeSync(next, audit, options));
+  }
+
+  private supersedeSync(
+    next: DecisionRecord,
+    audit: AuditRecord,
+    options: { fieldVersion?: FieldVersion },
+  ): { applied: boolean; current: DecisionRecord | null } {
     const applied = this.db.transaction(() => {
       const previous = this.stmts.routeGet.get(next.documentId);
       if (!previous || previous.version !== next.version - 1) return false;
@@ -600,7 +642,7 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
     })();
     const route = this.stmts.routeGet.get(next.documentId);
     const current = route ? this.stmts.decisionAt.get(next.documentId, route.version) : undefined;
-    return Promise.resolve({ applied, current: current ? toDecision(current) : null });
+    return { applied, current: current ? toDecision(current) : null };
   }
 
   fieldVersions(documentId: DocumentId): Promise<FieldVersion[]> {
