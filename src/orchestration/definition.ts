@@ -15,8 +15,11 @@ import { errorNamesOfKind } from '../domain/errors.js';
 
 /** Task states and the function (Lambda) that implements each. */
 export const TASK_FUNCTIONS = {
+  Admit: 'ingest',
   Ingest: 'ingest',
   Extract: 'extract',
+  ExtractStart: 'extract',
+  ExtractPoll: 'extract',
   Classify: 'classify',
   ExtractFields: 'extract-fields',
   Validate: 'validate',
@@ -26,6 +29,7 @@ export const TASK_FUNCTIONS = {
   RejectUnreadable: 'route',
   RecordOutcome: 'record',
   RecordFailure: 'record',
+  SkipObject: 'record',
   Aggregate: 'aggregate',
   Notify: 'notify',
 } as const;
@@ -34,6 +38,24 @@ export type TaskName = keyof typeof TASK_FUNCTIONS;
 export type FunctionName = (typeof TASK_FUNCTIONS)[TaskName];
 
 export const TASK_NAMES = Object.keys(TASK_FUNCTIONS) as TaskName[];
+
+/**
+ * The two renderings of the one definition differ only where the platform does:
+ * - `local`: the Map's items are documents already in the object store (the CLI hashed them), and
+ *   Extract runs in one Task (pdfjs + tesseract in-process);
+ * - `aws`: the items are S3 objects from the upload event, admitted (hashed and copied to the
+ *   content-addressed store) by `Admit`; Extract is Textract's asynchronous job: `ExtractStart`,
+ *   then a bounded Wait + `ExtractPoll` loop.
+ * Everything from Classify to Aggregate is the same states, the same handlers, the same Retry/Catch.
+ */
+export type Variant = 'local' | 'aws';
+
+const AWS_ONLY: readonly TaskName[] = ['Admit', 'ExtractStart', 'ExtractPoll', 'SkipObject'];
+const LOCAL_ONLY: readonly TaskName[] = ['Extract'];
+
+/** The Task states a variant's definition contains. */
+export const tasksOf = (variant: Variant): TaskName[] =>
+  TASK_NAMES.filter((t) => !(variant === 'local' ? AWS_ONLY : LOCAL_ONLY).includes(t));
 export const FUNCTION_NAMES = [...new Set(Object.values(TASK_FUNCTIONS))] as FunctionName[];
 
 export interface TaskEnvelope<S = unknown> {
@@ -55,7 +77,14 @@ export interface DefinitionOptions {
   readonly resource: (fn: FunctionName) => string;
   /** Per-task time limits; Extract gets the Lambda maximum because OCR of a long scan is slow. */
   readonly timeoutSeconds?: Partial<Record<TaskName, number>>;
+  /** Default `local`. */
+  readonly variant?: Variant;
+  /** `aws`: seconds between Textract polls, and how many polls before the job counts as timed out. */
+  readonly textractPoll?: { readonly seconds: number; readonly maxPolls: number };
 }
+
+/** 5 s × 180 polls = 15 minutes: Textract's async jobs usually finish in seconds to minutes. */
+export const DEFAULT_TEXTRACT_POLL = { seconds: 5, maxPolls: 180 } as const;
 
 /**
  * Lambda's own transient failures. Step Functions raises these for the invocation itself (not our
@@ -69,8 +98,11 @@ export const LAMBDA_SERVICE_ERRORS = [
 ];
 
 const DEFAULT_TIMEOUTS: Record<TaskName, number> = {
+  Admit: 300,
   Ingest: 120,
   Extract: 900,
+  ExtractStart: 120,
+  ExtractPoll: 300,
   Classify: 300,
   ExtractFields: 120,
   Validate: 120,
@@ -80,6 +112,7 @@ const DEFAULT_TIMEOUTS: Record<TaskName, number> = {
   RejectUnreadable: 120,
   RecordOutcome: 60,
   RecordFailure: 60,
+  SkipObject: 60,
   Aggregate: 300,
   Notify: 60,
 };
@@ -134,13 +167,53 @@ export const buildDefinition = (options: DefinitionOptions): AslDefinition => {
   ];
   const failureCatch: Json[] = [{ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }];
 
+  const variant = options.variant ?? 'local';
+  const poll = options.textractPoll ?? DEFAULT_TEXTRACT_POLL;
+
+  /** AWS: an S3 object becomes a document (hashed, copied to the content-addressed store, added to the batch). */
+  const admission: Record<string, State> = {
+    Admit: task(
+      'Admit',
+      { Next: 'Ingest' },
+      {
+        ResultPath: '$.document',
+        // An object that is not a document (wrong prefix, folder marker, too large) is recorded and
+        // skipped, never retried forever; one that cannot be admitted after retries is recorded as failed.
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: 'SkipObject', ResultPath: '$.error' }],
+      },
+    ),
+    SkipObject: task('SkipObject', { End: true }),
+  };
+
+  /** AWS: Textract's asynchronous job, polled with a bounded Wait loop (no task tokens: see docs/aws.md). */
+  const textract: Record<string, State> = {
+    ExtractStart: task('ExtractStart', { Next: 'ExtractDone' }, { ResultPath: '$.extract', Catch: documentCatch }),
+    ExtractDone: {
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.extract.done', BooleanEquals: true, Next: 'Classify' },
+        { Variable: '$.extract.polls', NumericGreaterThanEquals: poll.maxPolls, Next: 'ExtractTimedOut' },
+      ],
+      Default: 'ExtractWait',
+    },
+    ExtractWait: { Type: 'Wait', Seconds: poll.seconds, Next: 'ExtractPoll' },
+    ExtractPoll: task('ExtractPoll', { Next: 'ExtractDone' }, { ResultPath: '$.extract', Catch: documentCatch }),
+    ExtractTimedOut: {
+      Type: 'Pass',
+      Parameters: { Error: 'StepTimeoutError', Cause: `Textract did not finish within ${poll.maxPolls} polls of ${poll.seconds} s.` },
+      ResultPath: '$.error',
+      Next: 'RecordFailure',
+    },
+  };
+
   const perDocument: Record<string, State> = {
+    ...(variant === 'aws' ? admission : {}),
     Ingest: task('Ingest', { Next: 'AlreadyRouted' }, { ResultPath: '$.ingest', Catch: failureCatch }),
     AlreadyRouted: {
       Type: 'Choice',
       Comment: 'Same bytes seen before: never route a document twice.',
       Choices: [{ Variable: '$.ingest.routed', BooleanEquals: true, Next: 'UsePriorRoute' }],
-      Default: 'Extract',
+      Default: variant === 'aws' ? 'ExtractStart' : 'Extract',
     },
     UsePriorRoute: {
       Type: 'Pass',
@@ -148,7 +221,9 @@ export const buildDefinition = (options: DefinitionOptions): AslDefinition => {
       ResultPath: '$.route',
       Next: 'RecordOutcome',
     },
-    Extract: task('Extract', { Next: 'Classify' }, { ResultPath: '$.extract', Catch: documentCatch }),
+    ...(variant === 'aws'
+      ? textract
+      : { Extract: task('Extract', { Next: 'Classify' }, { ResultPath: '$.extract', Catch: documentCatch }) }),
     Classify: task('Classify', { Next: 'ExtractFields' }, { ResultPath: '$.classify', Catch: documentCatch }),
     ExtractFields: task('ExtractFields', { Next: 'Validate' }, { ResultPath: '$.fields', Catch: documentCatch }),
     Validate: task('Validate', { Next: 'Route' }, { ResultPath: '$.validate', Catch: documentCatch }),
@@ -177,7 +252,7 @@ export const buildDefinition = (options: DefinitionOptions): AslDefinition => {
   };
 
   return {
-    Comment: 'docroute: read, classify, extract, validate and route each document of a batch, then summarise.',
+    Comment: `docroute (${variant}): read, classify, extract, validate and route each document of a batch, then summarise.`,
     StartAt: 'ProcessDocuments',
     States: {
       ProcessDocuments: {
@@ -186,12 +261,12 @@ export const buildDefinition = (options: DefinitionOptions): AslDefinition => {
         ItemSelector: {
           'batchId.$': '$.batchId',
           'executionId.$': '$$.Execution.Id',
-          'document.$': '$$.Map.Item.Value',
+          [variant === 'aws' ? 'object.$' : 'document.$']: '$$.Map.Item.Value',
         },
         MaxConcurrency: options.maxConcurrency,
         ItemProcessor: {
           ProcessorConfig: { Mode: 'INLINE' },
-          StartAt: 'Ingest',
+          StartAt: variant === 'aws' ? 'Admit' : 'Ingest',
           States: perDocument,
         },
         // Outcomes are read back from the ledger by Aggregate: the Map's output would outgrow

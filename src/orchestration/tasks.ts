@@ -5,13 +5,16 @@ import type { Classification, Decision, Extraction, FieldSet, FinalOutcome, Outc
 import { DOCUMENT_ID_PATTERN } from '../domain/document.js';
 import {
   ArtifactMissingError,
+  ConfigError,
+  DocumentTooLargeError,
+  errorNamesOfKind,
   InvalidStepInputError,
   PipelineError,
   reasonCodeForError,
   toPipelineError,
   UnsupportedDocumentError,
 } from '../domain/errors.js';
-import { extractText, hasText, type ExtractOptions } from '../domain/extract.js';
+import { extractText, hasText, OCR_RATE_KEY, type ExtractOptions } from '../domain/extract.js';
 import { extractFields } from '../domain/extract-fields.js';
 import { decide } from '../domain/route.js';
 import { decisionRecordOf } from '../domain/decision-record.js';
@@ -30,6 +33,10 @@ import type { PdfReader } from '../ports/pdf-reader.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { RouteSink } from '../ports/route-sink.js';
 import type { TaskName } from './definition.js';
+import type { AnalysisQuery, DocumentAnalyzer } from '../ports/document-analyzer.js';
+import type { ObjectAdmission } from '../ports/object-admission.js';
+import { sniffMediaType } from '../domain/sniff.js';
+import { createHash } from 'node:crypto';
 
 /**
  * The task handlers behind every Task state, over ports only. The local engine binds them
@@ -57,6 +64,10 @@ export interface TaskDeps {
   readonly rules: CompiledRules;
   readonly notifiers: readonly Notifier[];
   readonly clock: Clock;
+  /** AWS: admits uploaded S3 objects as documents (the Admit task). */
+  readonly admission?: ObjectAdmission;
+  /** AWS: Textract's asynchronous analysis (the ExtractStart/ExtractPoll tasks). */
+  readonly analyzer?: DocumentAnalyzer;
   /** Called once per document when its outcome is recorded (progress bars). */
   readonly onDocumentDone?: (documentId: string, outcome: FinalOutcome) => void;
 }
@@ -89,6 +100,55 @@ const ItemState = z.object({
   error: z.object({ Error: z.string(), Cause: z.unknown() }).optional(),
 });
 type ItemState = z.infer<typeof ItemState>;
+
+/** AWS: a Map item before admission: the uploaded object from the S3 event. */
+const AdmitState = z.object({
+  batchId: z.string().min(1),
+  executionId: z.string().min(1),
+  object: z.object({
+    bucket: z.string().min(1),
+    key: z.string().min(1),
+    size: z.number().int().nonnegative().optional(),
+    versionId: z.string().optional(),
+  }),
+  error: z.object({ Error: z.string(), Cause: z.unknown() }).optional(),
+});
+
+/** AWS: the Textract job carried between ExtractStart and the ExtractPoll loop (ids only). */
+const TextractJob = z.object({
+  done: z.literal(false),
+  jobId: z.string().min(1),
+  polls: z.number().int().nonnegative(),
+  mediaType: z.enum(['application/pdf', 'image/png', 'image/jpeg', 'image/tiff', 'image/webp', 'image/bmp']),
+  startedAt: z.string(),
+});
+
+/** S3 event keys are URL-encoded with `+` for spaces. */
+export const decodeS3Key = (key: string): string => {
+  try {
+    return decodeURIComponent(key.replace(/\+/g, ' '));
+  } catch {
+    return key;
+  }
+};
+
+/**
+ * An id for an object that never became a document (skipped or failed at admission): a hash of
+ * where it was, so the batch can still account for it. It is not a content hash.
+ */
+export const objectIdOf = (object: { bucket: string; key: string; versionId?: string | undefined }): string =>
+  createHash('sha256')
+    .update(`s3://${object.bucket}/${object.key}${object.versionId ? `?versionId=${object.versionId}` : ''}`)
+    .digest('hex');
+
+/** Textract asks at most 30 queries per job; Extract runs before Classify, so it asks every class's. */
+export const analysisQueriesOf = (config: Config): AnalysisQuery[] => {
+  const byAlias = new Map<string, AnalysisQuery>();
+  for (const specs of Object.values(config.fields)) {
+    for (const spec of specs) if (spec.query && !byAlias.has(spec.name)) byAlias.set(spec.name, { alias: spec.name, text: spec.query });
+  }
+  return [...byAlias.values()].slice(0, 30);
+};
 
 const AggregateState = z.object({ batchId: z.string(), executionId: z.string(), received: z.number().int().nonnegative() });
 
@@ -134,11 +194,13 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
     item: ItemState,
     run: () => Promise<{ result: R; summary: S }>,
     checkpoint?: { version: string; summarise: (r: R) => S; note?: (r: R) => string },
+    options: { polling?: boolean } = {},
   ): Promise<S> => {
     const base = { executionId: item.executionId, batchId: item.batchId, documentId: item.document.documentId, step: task };
+    // A poll loop enters its Task many times by design: those are polls, not retries.
     const attempt = (await audit.attempts(item.executionId, item.document.documentId, task)) + 1;
     const started = clock.now().getTime();
-    if (attempt > 1) await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'retried' });
+    if (attempt > 1 && !options.polling) await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'retried' });
     await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'entered' });
     const succeeded = (note: string | undefined): Promise<void> =>
       audit.append({
@@ -292,6 +354,117 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         const summary = { routed: prior !== null, priorOutcome: prior?.outcome ?? null, duplicate };
         return { result: summary, summary };
       });
+    },
+
+    Admit: async (raw, task) => {
+      const input = parse(AdmitState, raw, task);
+      if (!deps.admission) throw new ConfigError('Admit needs an object admission adapter (the AWS runtime)');
+      const { size: declared, versionId } = input.object;
+      const object = {
+        bucket: input.object.bucket,
+        key: decodeS3Key(input.object.key),
+        ...(declared !== undefined ? { size: declared } : {}),
+        ...(versionId !== undefined ? { versionId } : {}),
+      };
+      const { documentId, size } = await deps.admission.admit(object);
+      const name = object.key.split('/').pop() || object.key;
+      await ledger.registerDocument({ documentId, name, size, firstSeenBatch: input.batchId });
+      await ledger.addToBatch(input.batchId, [{ documentId, name }]);
+      await audit.append({
+        at: clock.now().toISOString(),
+        executionId: input.executionId,
+        batchId: input.batchId,
+        documentId,
+        step: 'Receive',
+        attempt: 1,
+        event: 'received',
+        note: `size ${size}`,
+      });
+      return { documentId, name, size };
+    },
+
+    SkipObject: async (raw, task) => {
+      const input = parse(AdmitState, raw, task);
+      const error = input.error ?? { Error: 'InternalError', Cause: '' };
+      const documentError = errorNamesOfKind('document').includes(error.Error);
+      const id = objectIdOf(input.object);
+      const code = documentError ? reasonCodeForError(error.Error, causeText(error.Cause)) : 'PIPELINE_ERROR';
+      const outcome = documentError ? 'reject' : 'failed';
+      // Recorded under the object's id (it never became a document), so the batch reconciles.
+      await ledger.addToBatch(input.batchId, [{ documentId: id, name: decodeS3Key(input.object.key).split('/').pop() ?? '' }]);
+      await audit.append({
+        at: clock.now().toISOString(),
+        executionId: input.executionId,
+        batchId: input.batchId,
+        documentId: id,
+        step: 'Admit',
+        attempt: 1,
+        event: 'failed',
+        outcome,
+        errorName: error.Error,
+        reasonCodes: [code],
+        note: documentError
+          ? 'not a document: skipped (the object is left where it was uploaded)'
+          : causeText(error.Cause).slice(0, 300) || 'not admitted',
+      });
+      await ledger.recordOutcome(input.batchId, id, outcome, {
+        duplicate: false,
+        reasonCode: code,
+        ...(documentError ? {} : { errorName: error.Error, errorCause: causeText(error.Cause).slice(0, 300) }),
+      });
+      deps.onDocumentDone?.(id, outcome);
+      return { documentId: id, outcome, reasonCode: code };
+    },
+
+    ExtractStart: async (raw, task) => {
+      const item = parse(ItemState, raw, task);
+      return step<unknown, unknown>(task, item, async () => {
+        const id = item.document.documentId;
+        const cached = await checkpoints.get<Extraction>({ documentId: id, step: 'Extract', configVersion: v.extract });
+        if (cached) {
+          const summary = { done: true as const, polls: 0, fromCheckpoint: true, ...summariseExtraction(cached) };
+          return { result: summary, summary };
+        }
+        if (!deps.analyzer) throw new ConfigError('ExtractStart needs a document analyzer (the AWS runtime)');
+        const size = await deps.objects.size(id);
+        if (size === null) throw new ArtifactMissingError('the original is not in the object store');
+        if (size === 0) throw new UnsupportedDocumentError('file is empty', 'EMPTY_FILE');
+        if (size > deps.config.limits.maxFileBytes) {
+          throw new DocumentTooLargeError(`file is ${size} bytes; the limit is ${deps.config.limits.maxFileBytes}`);
+        }
+        const mediaType = sniffMediaType(await deps.objects.get(id));
+        // Textract reads PDF, PNG, JPEG and TIFF.
+        if (!mediaType || mediaType === 'image/webp' || mediaType === 'image/bmp') {
+          throw new UnsupportedDocumentError('file type is not supported by the analysis service (expected PDF, PNG, JPEG or TIFF)');
+        }
+        await deps.limiter.acquire(OCR_RATE_KEY, 1);
+        const { jobId } = await deps.analyzer.start({ documentId: id, mediaType, queries: analysisQueriesOf(deps.config) });
+        const summary = { done: false as const, jobId, polls: 0, mediaType, startedAt: clock.now().toISOString() };
+        return { result: summary, summary };
+      });
+    },
+
+    ExtractPoll: async (raw, task) => {
+      const item = parse(ItemState.extend({ extract: TextractJob }), raw, task);
+      return step<unknown, unknown>(
+        task,
+        item,
+        async () => {
+          if (!deps.analyzer) throw new ConfigError('ExtractPoll needs a document analyzer (the AWS runtime)');
+          const job = item.extract;
+          const id = item.document.documentId;
+          const answer = await deps.analyzer.poll(job.jobId, { documentId: id, mediaType: job.mediaType, startedAt: job.startedAt });
+          if (answer.status === 'running') {
+            const summary = { ...job, polls: job.polls + 1 };
+            return { result: summary, summary };
+          }
+          await checkpoints.put({ documentId: id, step: 'Extract', configVersion: v.extract }, answer.extraction);
+          const summary = { done: true as const, polls: job.polls + 1, ...summariseExtraction(answer.extraction) };
+          return { result: summary, summary };
+        },
+        undefined,
+        { polling: true },
+      );
     },
 
     Extract: checkpointed(v.extract, summariseExtraction, async (item) =>

@@ -433,7 +433,7 @@ export const buildProgram = (setCode: (code: number) => void): Command => {
 
   program
     .command('asl')
-    .description('print the state machine as Amazon States Language JSON')
+    .description('print the state machine as Amazon States Language JSON (terraform: the AWS rendering; local: the embedded one)')
     .addOption(new Option('--target <target>', 'local ARNs or Terraform placeholders').choices(['local', 'terraform']).default('terraform'))
     .action((o: { target: 'local' | 'terraform' }) => {
       const { config: c } = load(g());
@@ -441,6 +441,7 @@ export const buildProgram = (setCode: (code: number) => void): Command => {
         maxConcurrency: c.engine.maxConcurrency,
         retry: c.engine.retry,
         resource: o.target === 'local' ? localResource : terraformResource,
+        variant: o.target === 'local' ? 'local' : 'aws',
       });
       out(JSON.stringify(def, null, 2));
       setCode(EXIT.OK);

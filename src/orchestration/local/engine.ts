@@ -14,6 +14,8 @@ export interface LocalRunOptions {
   readonly executionId: string;
   /** Milliseconds per retry, per state; tests set 0 so retries do not sleep. */
   readonly retryIntervalOverrides?: Record<string, number>;
+  /** Seconds per Wait state (the Textract poll loop); tests set 0. */
+  readonly waitTimeOverrides?: Record<string, number>;
   readonly onEvent?: (event: EngineEvent) => void;
 }
 
@@ -37,6 +39,7 @@ export const createLocalEngine = (definition: AslDefinition, handlers: Record<Ta
         overrides: {
           taskResourceLocalHandlers,
           ...(options.retryIntervalOverrides ? { retryIntervalOverrides: options.retryIntervalOverrides } : {}),
+          ...(options.waitTimeOverrides ? { waitTimeOverrides: options.waitTimeOverrides } : {}),
         },
         context: { Execution: { Id: options.executionId, Name: options.executionId, Input: input as JsonValue, StartTime: startTime } },
       });

@@ -8,11 +8,11 @@ import {
   LAMBDA_SERVICE_ERRORS,
   localResource,
   TASK_FUNCTIONS,
-  TASK_NAMES,
+  tasksOf,
   terraformResource,
   type AslDefinition,
 } from '../../../src/orchestration/definition.js';
-import { renderAsl } from '../../../scripts/write-asl.js';
+import { renderAsl, renderInputTransformer } from '../../../scripts/write-asl.js';
 
 type Validator = (def: unknown, opts?: { checkPaths: boolean; checkArn: boolean }) => { isValid: boolean; errors: unknown[] };
 const validate = createRequire(import.meta.url)('asl-validator') as Validator;
@@ -57,7 +57,7 @@ describe('the state machine definition', () => {
     const tasks = allStates(def)
       .filter(([, s]) => s['Type'] === 'Task')
       .map(([n]) => n);
-    expect(tasks.sort()).toEqual([...TASK_NAMES].sort());
+    expect(tasks.sort()).toEqual([...tasksOf('local')].sort());
     for (const [name, s] of allStates(def).filter(([, st]) => st['Type'] === 'Task')) {
       expect(s['Resource']).toBe(localResource(TASK_FUNCTIONS[name as keyof typeof TASK_FUNCTIONS]));
     }
@@ -119,6 +119,86 @@ describe('the state machine definition', () => {
     const root = path.resolve(import.meta.dirname, '../../..');
     expect(readFileSync(path.join(root, 'asl/docroute.asl.json'), 'utf8')).toBe(renderAsl('terraform'));
     expect(readFileSync(path.join(root, 'asl/docroute.local.asl.json'), 'utf8')).toBe(renderAsl('local'));
+    expect(readFileSync(path.join(root, 'asl/s3-input-transformer.json'), 'utf8')).toBe(renderInputTransformer());
     expect(renderAsl('terraform')).toContain(terraformResource('extract'));
+  });
+});
+
+describe('the AWS rendering of the same definition', () => {
+  const aws = buildDefinition({
+    maxConcurrency: 3,
+    retry,
+    resource: localResource,
+    variant: 'aws',
+    textractPoll: { seconds: 7, maxPolls: 9 },
+  });
+  const states = (aws.States['ProcessDocuments'] as { ItemProcessor: { States: Record<string, Record<string, unknown>>; StartAt: string } })
+    .ItemProcessor;
+
+  it('passes asl-validator', () => {
+    const r = validate(structuredClone(aws));
+    expect(r.errors).toEqual([]);
+    expect(r.isValid).toBe(true);
+  });
+
+  it('has a Task state for every AWS task handler, and shares every state from Classify on with the local rendering', () => {
+    const tasks = allStates(aws)
+      .filter(([, s]) => s['Type'] === 'Task')
+      .map(([n]) => n);
+    expect(tasks.sort()).toEqual([...tasksOf('aws')].sort());
+    const local = (def.States['ProcessDocuments'] as { ItemProcessor: { States: Record<string, unknown> } }).ItemProcessor.States;
+    for (const name of [
+      'Classify',
+      'ExtractFields',
+      'Validate',
+      'Route',
+      'RoutePass',
+      'RouteHold',
+      'RouteReject',
+      'RejectUnreadable',
+      'RecordOutcome',
+      'RecordFailure',
+    ]) {
+      expect(states.States[name], name).toEqual(local[name]);
+    }
+    expect(aws.States['Aggregate']).toEqual(def.States['Aggregate']);
+    expect(aws.States['Notify']).toEqual(def.States['Notify']);
+  });
+
+  it('admits S3 objects first, and skips the ones that are not documents instead of retrying them forever', () => {
+    expect(states.StartAt).toBe('Admit');
+    expect(states.States['Admit']?.['Next']).toBe('Ingest');
+    expect(states.States['Admit']?.['ResultPath']).toBe('$.document');
+    expect(states.States['Admit']?.['Catch']).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'SkipObject', ResultPath: '$.error' }]);
+    expect(states.States['SkipObject']?.['End']).toBe(true);
+    const retried = (states.States['Admit']?.['Retry'] as { ErrorEquals: string[] }[]).flatMap((r) => r.ErrorEquals);
+    for (const name of errorNamesOfKind('document')) expect(retried).not.toContain(name);
+  });
+
+  it('polls Textract with a bounded Wait loop that ends in a failure record, not an endless loop', () => {
+    expect(states.States['AlreadyRouted']?.['Default']).toBe('ExtractStart');
+    expect(states.States['Extract']).toBeUndefined();
+    expect(states.States['ExtractStart']?.['Next']).toBe('ExtractDone');
+    const done = states.States['ExtractDone'] as { Choices: Record<string, unknown>[]; Default: string };
+    expect(done.Choices).toEqual([
+      { Variable: '$.extract.done', BooleanEquals: true, Next: 'Classify' },
+      { Variable: '$.extract.polls', NumericGreaterThanEquals: 9, Next: 'ExtractTimedOut' },
+    ]);
+    expect(done.Default).toBe('ExtractWait');
+    expect(states.States['ExtractWait']).toEqual({ Type: 'Wait', Seconds: 7, Next: 'ExtractPoll' });
+    expect(states.States['ExtractPoll']?.['Next']).toBe('ExtractDone');
+    expect(states.States['ExtractTimedOut']?.['Next']).toBe('RecordFailure');
+    for (const name of ['ExtractStart', 'ExtractPoll']) {
+      expect(states.States[name]?.['Catch']).toEqual([
+        { ErrorEquals: errorNamesOfKind('document'), Next: 'RejectUnreadable', ResultPath: '$.error' },
+        { ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' },
+      ]);
+    }
+  });
+
+  it('feeds the Map with the uploaded objects', () => {
+    const map = aws.States['ProcessDocuments'] as { ItemSelector: Record<string, string> };
+    expect(map.ItemSelector['object.$']).toBe('$$.Map.Item.Value');
+    expect(map.ItemSelector['document.$']).toBeUndefined();
   });
 });
