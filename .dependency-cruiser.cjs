@@ -56,6 +56,25 @@ module.exports = {
       to: { path: ['^src/adapters/aws', '@aws-sdk'] },
     },
     {
+      name: 'lambda-not-to-local',
+      comment: 'Lambda bundles carry the AWS adapters only: no local adapters, native modules or the CLI.',
+      severity: 'error',
+      from: { path: '^src/entrypoints/lambda' },
+      to: {
+        path: [
+          '^src/adapters/local',
+          '^src/entrypoints/cli',
+          '^src/entrypoints/runtime',
+          '^src/orchestration/local',
+          'better-sqlite3',
+          'sharp',
+          '@napi-rs/canvas',
+          'tesseract\\.js',
+          'pdfjs-dist',
+        ],
+      },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

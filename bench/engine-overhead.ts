@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { MemoryObjectStore, MemoryRouteSink, MemoryStore } from '../src/adapters/memory/memory-store.js';
-import { createKeywordClassifier } from '../src/adapters/local/keyword-classifier.js';
+import { createKeywordClassifier } from '../src/domain/keyword-classifier.js';
 import { SqliteStore } from '../src/adapters/local/sqlite-store.js';
 import { sensitiveFieldNames } from '../src/config/field-spec.js';
 import { parseConfig } from '../src/config/load.js';

@@ -61,11 +61,15 @@ const hash = (...parts: unknown[]): string => createHash('sha256').update(canoni
  * `classifierVersion` is what the config cannot show: the content version of a local model file.
  * The runtime passes it once it has loaded the model.
  */
-export const stepVersionsOf = (config: Config, classifierVersion = ''): StepVersions => {
+export const stepVersionsOf = (config: Config, classifierVersion = '', extractor?: string): StepVersions => {
   // Worker counts, timeouts and rate limits change how fast, not what the step produces.
   const { workers: _w, timeoutMs: _t, ...ocr } = config.extract.ocr;
   const { rateLimit: _r, ...extractConfig } = config.extract;
-  const extract = hash('extract/2', config.limits, { ...extractConfig, ocr });
+  // `extractor` names an extraction service that replaces the local one (Textract on AWS): then the
+  // local OCR settings do not shape the result, the service and its mapping version do.
+  const extract = extractor
+    ? hash('extract/2', config.limits, { extractor, fields: analysisQueryConfig(config) })
+    : hash('extract/2', config.limits, { ...extractConfig, ocr });
   // Thresholds and prices do not change what the classifier answers; they are read later.
   const { minConfidence, thresholds, prices: _p, ...classifyConfig } = config.classify;
   const classify = hash('classify/2', extract, classifyConfig, classifierVersion);
@@ -73,6 +77,13 @@ export const stepVersionsOf = (config: Config, classifierVersion = ''): StepVers
   const validate = hash('validate/2', extractFields, config.rules, minConfidence, thresholds);
   return { extract, classify, extractFields, validate };
 };
+
+/** The field questions an analysis service is asked (Textract QUERIES): they change what Extract returns there. */
+const analysisQueryConfig = (config: Config): [string, string][] =>
+  Object.values(config.fields)
+    .flat()
+    .flatMap((f) => (f.query ? [[f.name, f.query] as [string, string]] : []))
+    .sort(([a], [b]) => a.localeCompare(b));
 
 /** The ruleset's version: a hash of the rules as loaded (defaults filled in). */
 export const rulesetVersionOf = (rules: Config['rules']): string => hash('ruleset/1', rules);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createBedrockClassifier } from '../adapters/aws/bedrock-classifier.js';
-import { createKeywordClassifier } from '../adapters/local/keyword-classifier.js';
+import { createKeywordClassifier } from '../domain/keyword-classifier.js';
 import { createModelClassifier, readModelFile } from '../adapters/local/model-classifier.js';
 import { createOpenAiCompatibleClassifier } from '../adapters/local/openai-compatible-classifier.js';
 import { secretFromEnv } from '../config/env.js';

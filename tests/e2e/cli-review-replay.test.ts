@@ -50,7 +50,11 @@ describe.skipIf(!realTesseract)('review and replay, end to end', () => {
   ];
   const rulesAfter = DEFAULT_RULES.map((r) =>
     r.id === 'invoice-approval-limit'
-      ? { ...r, conditions: { all: [{ fact: 'fields', path: '$.total', operator: 'greaterThan', value: 100000 }] }, message: 'Above 100,000.' }
+      ? {
+          ...r,
+          conditions: { all: [{ fact: 'fields', path: '$.total', operator: 'greaterThan', value: 100000 }] },
+          message: 'Above 100,000.',
+        }
       : r,
   );
   const before = path.join(work, 'before.yaml');
@@ -124,7 +128,13 @@ describe.skipIf(!realTesseract)('review and replay, end to end', () => {
       reasons: { code: string }[];
     };
     expect(record.outcome).toBe('pass');
-    expect(record.decision).toMatchObject({ version: 2, kind: 'review', reviewer: 'alice', reason: 'PO 4471 covers this amount', supersedes: { version: 1, outcome: 'hold' } });
+    expect(record.decision).toMatchObject({
+      version: 2,
+      kind: 'review',
+      reviewer: 'alice',
+      reason: 'PO 4471 covers this amount',
+      supersedes: { version: 1, outcome: 'hold' },
+    });
     expect(record.reasons[0]?.code).toBe('REVIEW_APPROVED');
 
     // The trace: the rule that held it, then the reviewer and the reason.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createKeywordClassifier } from '../../src/adapters/local/keyword-classifier.js';
+import { createKeywordClassifier } from '../../src/domain/keyword-classifier.js';
 import { MemoryObjectStore, MemoryRouteSink, MemoryStore } from '../../src/adapters/memory/memory-store.js';
 import { sensitiveFieldNames } from '../../src/config/field-spec.js';
 import { parseConfig } from '../../src/config/load.js';

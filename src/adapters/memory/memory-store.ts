@@ -1,5 +1,5 @@
 import type { DocumentId, FinalOutcome, Outcome, RouteResult } from '../../domain/document.js';
-import { ArtifactMissingError } from '../../domain/errors.js';
+import { ArtifactMissingError, InvalidStepInputError } from '../../domain/errors.js';
 import type { AuditLog, AuditRecord, StoredAuditRecord } from '../../ports/audit-log.js';
 import type { CheckpointKey, Checkpoints } from '../../ports/checkpoints.js';
 import type { DecisionLog, DecisionRecord, FieldVersion } from '../../ports/decisions.js';
@@ -132,6 +132,11 @@ export class MemoryStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
     const route = this.routes.get(next.documentId);
     const chain = this.chains.get(next.documentId) ?? [];
     if (!route || route.version !== next.version - 1) return Promise.resolve({ applied: false, current: chain.at(-1) ?? null });
+    const fvs = options.fieldVersion ? (this.fieldChains.get(options.fieldVersion.documentId) ?? []) : [];
+    if (options.fieldVersion && fvs.some((f) => f.version === options.fieldVersion?.version)) {
+      // Like the durable stores' unique key: the whole decision is refused, nothing is written.
+      return Promise.reject(new InvalidStepInputError(`field version ${options.fieldVersion.version} exists already`));
+    }
     this.routes.set(next.documentId, {
       ...route,
       outcome: next.outcome,

@@ -2,7 +2,7 @@ import { writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { createKeywordClassifier } from '../../adapters/local/keyword-classifier.js';
+import { createKeywordClassifier } from '../../domain/keyword-classifier.js';
 import { createModelClassifier, readModelFile } from '../../adapters/local/model-classifier.js';
 import { interactiveStderr } from '../../config/env.js';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';

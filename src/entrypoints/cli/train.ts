@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { writeModelFile } from '../../adapters/local/model-classifier.js';
-import { createKeywordClassifier } from '../../adapters/local/keyword-classifier.js';
+import { createKeywordClassifier } from '../../domain/keyword-classifier.js';
 import { interactiveStderr } from '../../config/env.js';
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { classificationMetrics } from '../../domain/classification-metrics.js';

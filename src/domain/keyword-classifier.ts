@@ -1,8 +1,8 @@
-import type { Classification, Extraction } from '../../domain/document.js';
-import type { DocumentClassSpec } from '../../config/schema.js';
-import { withinEdits } from '../../domain/edit-distance.js';
-import { ConfigError } from '../../domain/errors.js';
-import { UNCLASSIFIED, type Classifier } from '../../ports/classifier.js';
+import type { Classification, Extraction } from './document.js';
+import type { DocumentClassSpec } from '../config/schema.js';
+import { withinEdits } from './edit-distance.js';
+import { ConfigError } from './errors.js';
+import { UNCLASSIFIED, type Classifier } from '../ports/classifier.js';
 
 /** Evidence (score) at which a class with no competitor reaches full confidence. */
 const FULL_EVIDENCE = 4;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createKeywordClassifier } from '../../../../src/adapters/local/keyword-classifier.js';
-import { DEFAULT_CLASSES } from '../../../../src/config/defaults.js';
-import type { DocumentClassSpec } from '../../../../src/config/schema.js';
-import type { Extraction } from '../../../../src/domain/document.js';
-import { ConfigError } from '../../../../src/domain/errors.js';
-import { UNCLASSIFIED } from '../../../../src/ports/classifier.js';
+import { createKeywordClassifier } from '../../../src/domain/keyword-classifier.js';
+import { DEFAULT_CLASSES } from '../../../src/config/defaults.js';
+import type { DocumentClassSpec } from '../../../src/config/schema.js';
+import type { Extraction } from '../../../src/domain/document.js';
+import { ConfigError } from '../../../src/domain/errors.js';
+import { UNCLASSIFIED } from '../../../src/ports/classifier.js';
 
 const extraction = (text: string): Extraction => ({
   mediaType: 'application/pdf',

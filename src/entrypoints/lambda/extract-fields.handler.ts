@@ -1,0 +1,4 @@
+import { loadAwsTaskHandlers } from './aws-runtime.js';
+import { createLambdaHandler } from './handler-kit.js';
+
+export const handler = createLambdaHandler('extract-fields', loadAwsTaskHandlers);
