@@ -31,6 +31,8 @@ export const TASK_FUNCTIONS = {
   RecordFailure: 'record',
   SkipObject: 'record',
   Aggregate: 'aggregate',
+  /** Not a state: a schedule invokes it (the age of the review queue, as a metric for alarms). */
+  Monitor: 'aggregate',
   Notify: 'notify',
 } as const;
 
@@ -53,9 +55,12 @@ export type Variant = 'local' | 'aws';
 const AWS_ONLY: readonly TaskName[] = ['Admit', 'ExtractStart', 'ExtractPoll', 'SkipObject'];
 const LOCAL_ONLY: readonly TaskName[] = ['Extract'];
 
+/** Tasks invoked on a schedule, outside any execution. */
+export const SCHEDULED_TASKS: readonly TaskName[] = ['Monitor'];
+
 /** The Task states a variant's definition contains. */
 export const tasksOf = (variant: Variant): TaskName[] =>
-  TASK_NAMES.filter((t) => !(variant === 'local' ? AWS_ONLY : LOCAL_ONLY).includes(t));
+  TASK_NAMES.filter((t) => !(variant === 'local' ? AWS_ONLY : LOCAL_ONLY).includes(t) && !SCHEDULED_TASKS.includes(t));
 export const FUNCTION_NAMES = [...new Set(Object.values(TASK_FUNCTIONS))] as FunctionName[];
 
 export interface TaskEnvelope<S = unknown> {
@@ -114,6 +119,7 @@ const DEFAULT_TIMEOUTS: Record<TaskName, number> = {
   RecordFailure: 60,
   SkipObject: 60,
   Aggregate: 300,
+  Monitor: 60,
   Notify: 60,
 };
 

@@ -68,6 +68,8 @@ export interface TaskDeps {
   readonly admission?: ObjectAdmission;
   /** AWS: Textract's asynchronous analysis (the ExtractStart/ExtractPoll tasks). */
   readonly analyzer?: DocumentAnalyzer;
+  /** The review queue's age, for the scheduled Monitor task (AWS: the store's index by outcome). */
+  readonly holdQueue?: { oldestHeldSince(): Promise<string | null> };
   /** Called once per document when its outcome is recorded (progress bars). */
   readonly onDocumentDone?: (documentId: string, outcome: FinalOutcome) => void;
 }
@@ -594,6 +596,17 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         note: `received ${summary.received}: pass ${summary.pass}, hold ${summary.hold}, reject ${summary.reject}, failed ${summary.failed}`,
       });
       return summary;
+    },
+
+    /**
+     * Scheduled, outside any execution: how long the oldest held document has waited for review.
+     * Returned as a gauge the Lambda handler publishes as a metric; alarms fire on it.
+     */
+    Monitor: async () => {
+      if (!deps.holdQueue) throw new ConfigError('Monitor needs the review queue (the AWS runtime)');
+      const since = await deps.holdQueue.oldestHeldSince();
+      const age = since ? Math.max(0, Math.round((clock.now().getTime() - Date.parse(since)) / 1000)) : 0;
+      return { oldestHeldSince: since, gauges: [{ name: 'OldestHeldAgeSeconds', unit: 'Seconds', value: age }] };
     },
 
     Notify: async (raw) => {

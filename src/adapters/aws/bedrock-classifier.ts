@@ -11,13 +11,11 @@ import {
   type PipelineError,
 } from '../../domain/errors.js';
 import type { Classifier } from '../../ports/classifier.js';
+import { clientSettings, inspectVendorError, NETWORK_CODES, SAFE_NAME, type AwsConnectionOptions } from './aws-common.js';
 
-export interface BedrockClassifierOptions {
+export interface BedrockClassifierOptions extends AwsConnectionOptions {
   /** A Bedrock model id or inference profile id/ARN. */
   readonly modelId: string;
-  readonly region?: string;
-  /** Overrides the service endpoint (a VPC endpoint, or a local server in tests). */
-  readonly endpoint?: string;
   readonly classes: readonly DocumentClassSpec[];
   readonly maxTextChars: number;
   readonly maxOutputTokens: number;
@@ -25,9 +23,7 @@ export interface BedrockClassifierOptions {
   readonly timeoutMs: number;
   /** Alternatives kept, the winner included. */
   readonly topK: number;
-  /** Static credentials; without them the SDK's default provider chain is used. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** An injected client (tests, shared clients). It should be built with `maxAttempts: 1`. */
+  /** An injected client (tests, shared clients). It should be built with clientSettings (`maxAttempts: 1`). */
   readonly client?: BedrockRuntimeClient;
 }
 
@@ -54,45 +50,11 @@ const UNAVAILABLE = new Set([
 const TERMINAL = new Set(['AccessDeniedException', 'ValidationException', 'ResourceNotFoundException', 'CredentialsProviderError']);
 
 /**
- * Socket-level failures: the endpoint could not be reached or dropped the connection. The client
- * speaks HTTP/2, whose session errors (ERR_HTTP2_*) are transport failures too.
- */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-]);
-
-interface VendorErrorShape {
-  readonly name: string;
-  readonly status: number | undefined;
-  /** The error's code and its cause's (the HTTP/2 handler wraps socket errors), safe identifiers only. */
-  readonly codes: readonly string[];
-}
-
-const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/u;
-
-const inspect = (err: unknown): VendorErrorShape => {
-  if (typeof err !== 'object' || err === null) return { name: typeof err, status: undefined, codes: [] };
-  const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: { code?: unknown } | null };
-  const name = typeof e.name === 'string' && SAFE_NAME.test(e.name) ? e.name : 'Error';
-  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  const codes = [e.code, e.cause?.code].filter((c): c is string => typeof c === 'string' && SAFE_NAME.test(c));
-  return { name, status, codes };
-};
-
-/**
  * Translates whatever the SDK threw into the taxonomy. Only the error's name, code and HTTP status
  * are used: vendor messages can quote the request, and the request holds document text.
  */
 const translate = (err: unknown, modelId: string, timedOut: boolean, timeoutMs: number): PipelineError => {
-  const { name, status, codes } = inspect(err);
+  const { name, status, codes } = inspectVendorError(err);
   if (timedOut && (name === 'AbortError' || name === 'TimeoutError')) {
     return new DependencyUnavailableError(`bedrock call timed out after ${timeoutMs} ms (model ${modelId})`);
   }
@@ -110,6 +72,7 @@ const translate = (err: unknown, modelId: string, timedOut: boolean, timeoutMs: 
   if (status !== undefined && status >= 400) {
     return new ConfigError(`bedrock rejected the call with ${name} (HTTP ${status}) for model ${modelId}; check classify.bedrock`);
   }
+  // The client speaks HTTP/2, whose session errors (ERR_HTTP2_*) are transport failures too.
   const network = codes.find((c) => NETWORK_CODES.has(c)) ?? codes.find((c) => c.startsWith('ERR_HTTP2_'));
   if (network !== undefined) return new DependencyUnavailableError(`bedrock endpoint unreachable (${network}, model ${modelId})`);
   return new InternalError(`bedrock call failed (${name}${codes.length === 0 ? '' : ` ${codes.join(' ')}`})`);
@@ -133,16 +96,7 @@ const readUsage = (out: ConverseCommandOutput): { inputTokens: number; outputTok
  * errors → ConfigError (terminal); an answer without the tool call → ModelOutputInvalidError.
  */
 export const createBedrockClassifier = (options: BedrockClassifierOptions): Classifier => {
-  const client =
-    options.client ??
-    new BedrockRuntimeClient({
-      maxAttempts: 1,
-      ...(options.region === undefined ? {} : { region: options.region }),
-      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-      ...(options.credentials === undefined
-        ? {}
-        : { credentials: { accessKeyId: options.credentials.accessKeyId, secretAccessKey: options.credentials.secretAccessKey } }),
-    });
+  const client = options.client ?? new BedrockRuntimeClient(clientSettings(options));
   const classNames = options.classes.map((c) => c.name);
 
   return {

@@ -26,6 +26,14 @@ import type { AuditEventType, AuditLog, AuditRecord, StoredAuditRecord } from '.
 import type { CheckpointKey, Checkpoints } from '../../ports/checkpoints.js';
 import type { DecisionLog, DecisionRecord, FieldVersion } from '../../ports/decisions.js';
 import type { BatchOutcomeRecord, DocumentRecord, Ledger, RouteRecord } from '../../ports/ledger.js';
+import {
+  clientSettings,
+  inspectVendorError,
+  NETWORK_CODES,
+  SAFE_NAME,
+  type AwsConnectionOptions,
+  type VendorErrorShape,
+} from './aws-common.js';
 
 /*
  * Single-table design. Every key part that comes from a caller is URI-encoded, so a `#` inside a
@@ -93,33 +101,10 @@ export const MAX_CHECKPOINT_BYTES = 350 * 1024;
 // Client and error translation (shared with the DynamoDB token bucket).
 
 /** How to reach DynamoDB (or a local stand-in). */
-export interface DynamoDbConnectionOptions {
-  readonly region?: string;
-  /** Overrides the service endpoint (a VPC endpoint, or a local server in tests). */
-  readonly endpoint?: string;
-  /** Static credentials; without them the SDK's default provider chain is used. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
-}
+export type DynamoDbConnectionOptions = AwsConnectionOptions;
 
-/**
- * A DynamoDB client built the house way: exactly one attempt per call (`maxAttempts: 1`), because
- * retries belong to the state machine, where they are bounded, visible and shared by every step.
- */
-export const createDynamoDbClient = (options: DynamoDbConnectionOptions): DynamoDBClient =>
-  new DynamoDBClient({
-    maxAttempts: 1,
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.credentials === undefined
-      ? {}
-      : {
-          credentials: {
-            accessKeyId: options.credentials.accessKeyId,
-            secretAccessKey: options.credentials.secretAccessKey,
-            ...(options.credentials.sessionToken === undefined ? {} : { sessionToken: options.credentials.sessionToken }),
-          },
-        }),
-  });
+/** A DynamoDB client built the house way (clientSettings: one attempt per call). */
+export const createDynamoDbClient = (options: DynamoDbConnectionOptions): DynamoDBClient => new DynamoDBClient(clientSettings(options));
 
 /**
  * DynamoDB's "slow down" answers. They are HTTP 400s ("client faults") but transient. A
@@ -167,49 +152,21 @@ const TERMINAL = new Set([
 /** Cancellation reason codes of TransactWriteItems that mean "try again later". */
 const THROTTLING_REASONS = new Set(['TransactionConflict', 'ProvisionedThroughputExceeded', 'ThrottlingError', 'RequestLimitExceeded']);
 
-/** Socket-level failures: the endpoint could not be reached or dropped the connection. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
-const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/u;
-
-export interface DynamoDbErrorShape {
-  readonly name: string;
-  readonly status: number | undefined;
-  /** The error's code and its cause's, safe identifiers only. */
-  readonly codes: readonly string[];
+export interface DynamoDbErrorShape extends VendorErrorShape {
   /** TransactionCanceledException's reasons, in the order of the transaction's items. */
   readonly reasons: readonly { readonly code: string; readonly item: Record<string, AttributeValue> | undefined }[] | undefined;
 }
 
 /**
- * Only the error's name, code, HTTP status and cancellation reason codes: vendor messages can quote
- * keys and values, and values can be document data.
+ * The shared vendor-error reading (name, code, HTTP status) plus the cancellation reason codes:
+ * vendor messages can quote keys and values, and values can be document data.
  */
 export const inspectDynamoDbError = (err: unknown): DynamoDbErrorShape => {
-  if (typeof err !== 'object' || err === null) return { name: typeof err, status: undefined, codes: [], reasons: undefined };
-  const e = err as {
-    name?: unknown;
-    code?: unknown;
-    $metadata?: { httpStatusCode?: unknown };
-    cause?: { code?: unknown } | null;
-    CancellationReasons?: unknown;
-  };
-  const name = typeof e.name === 'string' && SAFE_NAME.test(e.name) ? e.name : 'Error';
-  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  const codes = [e.code, e.cause?.code].filter((c): c is string => typeof c === 'string' && SAFE_NAME.test(c));
-  const reasons = Array.isArray(e.CancellationReasons)
-    ? (e.CancellationReasons as unknown[]).map((r) => {
+  const shape = inspectVendorError(err);
+  if (typeof err !== 'object' || err === null) return { ...shape, reasons: undefined };
+  const cancellation = (err as { CancellationReasons?: unknown }).CancellationReasons;
+  const reasons = Array.isArray(cancellation)
+    ? (cancellation as unknown[]).map((r) => {
         const reason = (typeof r === 'object' && r !== null ? r : {}) as { Code?: unknown; Item?: unknown };
         // "None" is sent as the literal string; an absent code is read the same way.
         const code = typeof reason.Code === 'string' && SAFE_NAME.test(reason.Code) ? reason.Code : 'None';
@@ -217,7 +174,7 @@ export const inspectDynamoDbError = (err: unknown): DynamoDbErrorShape => {
         return { code, item };
       })
     : undefined;
-  return { name, status, codes, reasons };
+  return { ...shape, reasons };
 };
 
 /** A cancelled transaction whose reasons the caller did not handle. */

@@ -7,25 +7,21 @@ import {
   PipelineError,
   ThrottledError,
 } from '../../domain/errors.js';
+import { clientSettings, inspectVendorError, NETWORK_CODES, SAFE_NAME, type AwsConnectionOptions } from './aws-common.js';
 
 /** Publishes one event. Failures are taxonomy errors (see createEventBridgePublisher). */
 export interface EventPublisher {
   publish(detailType: string, detail: Readonly<Record<string, unknown>>): Promise<void>;
 }
 
-export interface EventBridgePublisherOptions {
+export interface EventBridgePublisherOptions extends AwsConnectionOptions {
   /** The bus's name or ARN. Absent: the account's default bus. */
   readonly eventBusName?: string;
   /** The events' `source`. Default `docroute`. */
   readonly source?: string;
-  readonly region?: string;
-  /** Overrides the service endpoint (a VPC endpoint, or a local server in tests). */
-  readonly endpoint?: string;
-  /** Static credentials; without them the SDK's default provider chain is used. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
   /** Per call; past it the call fails with DependencyUnavailableError. Default 10 s. */
   readonly timeoutMs?: number;
-  /** An injected client (tests, shared clients). It should be built with `maxAttempts: 1`. */
+  /** An injected client (tests, shared clients). It should be built with clientSettings (`maxAttempts: 1`). */
   readonly client?: EventBridgeClient;
 }
 
@@ -74,32 +70,8 @@ const ENTRY_TERMINAL = new Set([
   'NotAuthorizedForDetailTypeException',
 ]);
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-]);
-
-const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/u;
-
-/** Only the error's name, code and HTTP status: vendor messages can quote the request. */
-const inspect = (err: unknown): { name: string; status: number | undefined; codes: string[] } => {
-  if (typeof err !== 'object' || err === null) return { name: typeof err, status: undefined, codes: [] };
-  const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: { code?: unknown } | null };
-  const name = typeof e.name === 'string' && SAFE_NAME.test(e.name) ? e.name : 'Error';
-  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  const codes = [e.code, e.cause?.code].filter((c): c is string => typeof c === 'string' && SAFE_NAME.test(c));
-  return { name, status, codes };
-};
-
 const translate = (err: unknown, bus: string, timedOut: boolean, timeoutMs: number): PipelineError => {
-  const { name, status, codes } = inspect(err);
+  const { name, status, codes } = inspectVendorError(err);
   if (timedOut && (name === 'AbortError' || name === 'TimeoutError')) {
     return new DependencyUnavailableError(`eventbridge call timed out after ${timeoutMs} ms (bus ${bus})`);
   }
@@ -140,22 +112,7 @@ const checkEntries = (out: PutEventsCommandOutput, bus: string): void => {
  * text or field values; this publisher does not look inside them.
  */
 export const createEventBridgePublisher = (options: EventBridgePublisherOptions = {}): EventPublisher => {
-  const client =
-    options.client ??
-    new EventBridgeClient({
-      maxAttempts: 1,
-      ...(options.region === undefined ? {} : { region: options.region }),
-      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-      ...(options.credentials === undefined
-        ? {}
-        : {
-            credentials: {
-              accessKeyId: options.credentials.accessKeyId,
-              secretAccessKey: options.credentials.secretAccessKey,
-              ...(options.credentials.sessionToken === undefined ? {} : { sessionToken: options.credentials.sessionToken }),
-            },
-          }),
-    });
+  const client = options.client ?? new EventBridgeClient(clientSettings(options));
   const source = options.source ?? 'docroute';
   const bus = options.eventBusName ?? 'default';
   const timeoutMs = options.timeoutMs ?? 10_000;

@@ -21,14 +21,10 @@ import {
   UnsupportedDocumentError,
 } from '../../domain/errors.js';
 import type { ObjectStore } from '../../ports/object-store.js';
+import { clientSettings, inspectVendorError, NETWORK_CODES, type AwsConnectionOptions } from './aws-common.js';
 
 /** How to reach S3 (or an S3-compatible server). Shared by the object store and the route sink. */
-export interface S3ConnectionOptions {
-  readonly region?: string;
-  /** Overrides the service endpoint (a VPC endpoint, or a local server in tests). */
-  readonly endpoint?: string;
-  /** Static credentials; without them the SDK's default provider chain is used. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
+export interface S3ConnectionOptions extends AwsConnectionOptions {
   /** Path-style URLs (`<endpoint>/<bucket>/<key>`), for S3-compatible servers. AWS S3 uses virtual hosts. */
   readonly forcePathStyle?: boolean;
   /**
@@ -39,28 +35,14 @@ export interface S3ConnectionOptions {
   readonly checksums?: 'WHEN_SUPPORTED' | 'WHEN_REQUIRED';
 }
 
-/**
- * An S3 client built the house way: exactly one attempt per call (`maxAttempts: 1`), because
- * retries belong to the state machine, where they are bounded, visible and shared by every step.
- */
+/** An S3 client built the house way (clientSettings: one attempt per call), plus S3's own options. */
 export const createS3Client = (options: S3ConnectionOptions): S3Client =>
   new S3Client({
-    maxAttempts: 1,
-    ...(options.region === undefined ? {} : { region: options.region }),
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...clientSettings(options),
     ...(options.forcePathStyle === undefined ? {} : { forcePathStyle: options.forcePathStyle }),
     ...(options.checksums === undefined
       ? {}
       : { requestChecksumCalculation: options.checksums, responseChecksumValidation: options.checksums }),
-    ...(options.credentials === undefined
-      ? {}
-      : {
-          credentials: {
-            accessKeyId: options.credentials.accessKeyId,
-            secretAccessKey: options.credentials.secretAccessKey,
-            ...(options.credentials.sessionToken === undefined ? {} : { sessionToken: options.credentials.sessionToken }),
-          },
-        }),
   });
 
 /** S3's "slow down" answers (SlowDown is a 503). KMS throttling reaches S3 callers as KMS.ThrottlingException. */
@@ -88,42 +70,9 @@ const TERMINAL = new Set([
 /** The object (or the version asked for) does not exist. */
 const MISSING = new Set(['NoSuchKey', 'NotFound', 'NoSuchVersion']);
 
-/** Socket-level failures: the endpoint could not be reached or dropped the connection. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
-
-const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/u;
-
-export interface VendorErrorShape {
-  readonly name: string;
-  readonly status: number | undefined;
-  /** The error's code and its cause's, safe identifiers only. */
-  readonly codes: readonly string[];
-}
-
-/** Only the error's name, code and HTTP status: vendor messages can quote keys, and keys carry customer file names. */
-export const inspectS3Error = (err: unknown): VendorErrorShape => {
-  if (typeof err !== 'object' || err === null) return { name: typeof err, status: undefined, codes: [] };
-  const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: { code?: unknown } | null };
-  const name = typeof e.name === 'string' && SAFE_NAME.test(e.name) ? e.name : 'Error';
-  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  const codes = [e.code, e.cause?.code].filter((c): c is string => typeof c === 'string' && SAFE_NAME.test(c));
-  return { name, status, codes };
-};
-
 /** True when S3 said the object is not there (GetObject's NoSuchKey, HeadObject's bodiless 404). */
 export const isS3Missing = (err: unknown): boolean => {
-  const { name, status } = inspectS3Error(err);
+  const { name, status } = inspectVendorError(err);
   return MISSING.has(name) || (status === 404 && name !== 'NoSuchBucket');
 };
 
@@ -133,7 +82,7 @@ export const isS3Missing = (err: unknown): boolean => {
  */
 export const translateS3Error = (err: unknown, what: string): PipelineError => {
   if (err instanceof PipelineError) return err;
-  const { name, status, codes } = inspectS3Error(err);
+  const { name, status, codes } = inspectVendorError(err);
   if (THROTTLING.has(name) || (name.startsWith('KMS.') && name.includes('Throttling'))) {
     return new ThrottledError(`s3 throttled ${what} (${name})`);
   }
@@ -258,7 +207,7 @@ export class S3ObjectStore implements ObjectStore {
       return await out.Body.transformToByteArray();
     } catch (err) {
       // The answer had started: whatever broke it (reset, timeout, checksum mismatch) is transient.
-      const { name, codes } = inspectS3Error(err);
+      const { name, codes } = inspectVendorError(err);
       throw new DependencyUnavailableError(`s3 read interrupted while ${what} (${[name, ...codes].join(' ')})`);
     }
   }
@@ -333,7 +282,7 @@ export class S3ObjectStore implements ObjectStore {
         callOptions(this.options.timeoutMs),
       );
     } catch (err) {
-      const { name, status } = inspectS3Error(err);
+      const { name, status } = inspectVendorError(err);
       if (name === 'PreconditionFailed' || status === 412) {
         throw new DependencyUnavailableError(`the upload changed while it was being ingested from bucket ${source.bucket}`);
       }
@@ -380,7 +329,7 @@ export class S3ObjectStore implements ObjectStore {
       }
     } catch (err) {
       if (err instanceof PipelineError) throw err;
-      const { name, codes } = inspectS3Error(err);
+      const { name, codes } = inspectVendorError(err);
       throw new DependencyUnavailableError(`s3 read interrupted while ${what} (${[name, ...codes].join(' ')})`);
     } finally {
       body.destroy();

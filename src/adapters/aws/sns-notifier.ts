@@ -9,19 +9,15 @@ import {
 } from '../../domain/errors.js';
 import type { BatchSummary } from '../../domain/summarize.js';
 import type { Notifier } from '../../ports/notifier.js';
+import { clientSettings, inspectVendorError, NETWORK_CODES, type AwsConnectionOptions } from './aws-common.js';
 
-export interface SnsNotifierOptions {
+export interface SnsNotifierOptions extends AwsConnectionOptions {
   readonly topicArn: string;
-  readonly region?: string;
-  /** Overrides the service endpoint (a VPC endpoint, or a local server in tests). */
-  readonly endpoint?: string;
-  /** Static credentials; without them the SDK's default provider chain is used. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
   /** Per call; past it the call fails with DependencyUnavailableError. Default 10 s. */
   readonly timeoutMs?: number;
   /** The topic's message size limit (message, subject and attributes). Default SNS's 262,144 bytes. */
   readonly maxMessageBytes?: number;
-  /** An injected client (tests, shared clients). It should be built with `maxAttempts: 1`. */
+  /** An injected client (tests, shared clients). It should be built with clientSettings (`maxAttempts: 1`). */
   readonly client?: SNSClient;
 }
 
@@ -71,32 +67,8 @@ const TERMINAL = new Set([
   'OptInRequired',
   'CredentialsProviderError',
 ]);
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-]);
-
-const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/u;
-
-/** Only the error's name, code and HTTP status: vendor messages can quote the request. */
-const inspect = (err: unknown): { name: string; status: number | undefined; codes: string[] } => {
-  if (typeof err !== 'object' || err === null) return { name: typeof err, status: undefined, codes: [] };
-  const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: { code?: unknown } | null };
-  const name = typeof e.name === 'string' && SAFE_NAME.test(e.name) ? e.name : 'Error';
-  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  const codes = [e.code, e.cause?.code].filter((c): c is string => typeof c === 'string' && SAFE_NAME.test(c));
-  return { name, status, codes };
-};
-
 const translate = (err: unknown, topic: string, timedOut: boolean, timeoutMs: number): PipelineError => {
-  const { name, status, codes } = inspect(err);
+  const { name, status, codes } = inspectVendorError(err);
   if (timedOut && (name === 'AbortError' || name === 'TimeoutError')) {
     return new DependencyUnavailableError(`sns publish timed out after ${timeoutMs} ms (topic ${topic})`);
   }
@@ -181,22 +153,7 @@ export const buildPublish = (
  */
 export const createSnsNotifier = (options: SnsNotifierOptions): Notifier => {
   if (!options.topicArn.startsWith('arn:')) throw new ConfigError('notify.sns topic must be a topic ARN');
-  const client =
-    options.client ??
-    new SNSClient({
-      maxAttempts: 1,
-      ...(options.region === undefined ? {} : { region: options.region }),
-      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-      ...(options.credentials === undefined
-        ? {}
-        : {
-            credentials: {
-              accessKeyId: options.credentials.accessKeyId,
-              secretAccessKey: options.credentials.secretAccessKey,
-              ...(options.credentials.sessionToken === undefined ? {} : { sessionToken: options.credentials.sessionToken }),
-            },
-          }),
-    });
+  const client = options.client ?? new SNSClient(clientSettings(options));
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBytes = options.maxMessageBytes ?? SNS_MAX_MESSAGE_BYTES;
 

@@ -21,6 +21,7 @@ import {
   UnsupportedDocumentError,
   type PipelineError,
 } from '../../domain/errors.js';
+import { clientSettings, inspectVendorError, NETWORK_CODES, SAFE_NAME, type AwsConnectionOptions } from './aws-common.js';
 
 /**
  * Amazon Textract's asynchronous document analysis, for the AWS Extract step:
@@ -50,13 +51,8 @@ import {
  * errors, which quote the body) can carry document text. Nothing here logs.
  */
 
-export interface TextractAnalysisOptions {
-  readonly region?: string;
-  /** Overrides the service endpoint (a VPC endpoint, or a local server in tests). */
-  readonly endpoint?: string;
-  /** Static credentials; without them the SDK's default provider chain is used. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string };
-  /** An injected client (tests, shared clients). It should be built with `maxAttempts: 1`. */
+export interface TextractAnalysisOptions extends AwsConnectionOptions {
+  /** An injected client (tests, shared clients). It should be built with clientSettings (`maxAttempts: 1`). */
   readonly client?: TextractClient;
   /** Per call; past it the call fails with DependencyUnavailableError. Default 30 s. */
   readonly timeoutMs?: number;
@@ -172,37 +168,8 @@ const CONFIG = new Set([
   'CredentialsProviderError',
 ]);
 
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ECONNABORTED',
-]);
-
-const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}$/u;
-
 /** AnalyzeDocumentModelVersion, e.g. "1.0". */
 const SAFE_VERSION = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/u;
-
-interface VendorErrorShape {
-  readonly name: string;
-  readonly status: number | undefined;
-  readonly codes: readonly string[];
-}
-
-const inspect = (err: unknown): VendorErrorShape => {
-  if (typeof err !== 'object' || err === null) return { name: typeof err, status: undefined, codes: [] };
-  const e = err as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown }; cause?: { code?: unknown } | null };
-  const name = typeof e.name === 'string' && SAFE_NAME.test(e.name) ? e.name : 'Error';
-  const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  const codes = [e.code, e.cause?.code].filter((c): c is string => typeof c === 'string' && SAFE_NAME.test(c));
-  return { name, status, codes };
-};
 
 type Operation = 'StartDocumentAnalysis' | 'GetDocumentAnalysis';
 
@@ -215,7 +182,7 @@ const translate = (
   op: Operation,
   context: { readonly timedOut: boolean; readonly timeoutMs: number; readonly mediaType?: MediaType | undefined },
 ): PipelineError => {
-  const { name, status, codes } = inspect(err);
+  const { name, status, codes } = inspectVendorError(err);
   if (context.timedOut && (name === 'AbortError' || name === 'TimeoutError')) {
     return new DependencyUnavailableError(`textract ${op} timed out after ${context.timeoutMs} ms`);
   }
@@ -364,22 +331,7 @@ const readWarnings = (raw: unknown, into: Map<string, Set<number>>): void => {
 };
 
 export const createTextractAnalysis = (options: TextractAnalysisOptions = {}): TextractAnalysis => {
-  const client =
-    options.client ??
-    new TextractClient({
-      maxAttempts: 1,
-      ...(options.region === undefined ? {} : { region: options.region }),
-      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-      ...(options.credentials === undefined
-        ? {}
-        : {
-            credentials: {
-              accessKeyId: options.credentials.accessKeyId,
-              secretAccessKey: options.credentials.secretAccessKey,
-              ...(options.credentials.sessionToken === undefined ? {} : { sessionToken: options.credentials.sessionToken }),
-            },
-          }),
-    });
+  const client = options.client ?? new TextractClient(clientSettings(options));
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxResultPages = options.maxResultPages ?? DEFAULT_MAX_RESULT_PAGES;
   const queryPages = [...(options.queryPages ?? ['*'])];

@@ -29,7 +29,8 @@ import type { TaskHandlers } from './handler-kit.js';
  * src/entrypoints/runtime.ts. Nothing here reads document content or logs.
  *
  * Environment (names are part of the deployment contract, see docs/aws.md):
- * - DOCROUTE_TABLE                 DynamoDB table: checkpoints, audit, ledger, decisions, rate bucket
+ * - DOCROUTE_TABLE                 DynamoDB table: checkpoints, audit, ledger, decisions
+ * - DOCROUTE_RATE_TABLE            DynamoDB table of the Textract token bucket (default: DOCROUTE_TABLE)
  * - DOCROUTE_DOCUMENTS_BUCKET      originals (`<prefix>originals/<sha256>`) and route entries
  * - DOCROUTE_ORIGINALS_PREFIX      default ''                ; DOCROUTE_ROUTES_PREFIX default 'routes/'
  * - DOCROUTE_INBOX_PREFIXES        comma-separated upload prefixes Admit accepts (default 'inbox/')
@@ -188,7 +189,8 @@ export const createAwsTaskHandlers = async (env: Env): Promise<TaskHandlers> => 
     images: noImages,
     limiter: createDynamoTokenBucket({
       ...connection(env, 'DYNAMODB'),
-      tableName,
+      // A table of its own in production (its item is hot and has its own key); the store's by default.
+      tableName: env['DOCROUTE_RATE_TABLE'] ?? tableName,
       ratePerSecond: Number(env['DOCROUTE_TEXTRACT_TPS'] ?? 5),
       burst: Number(env['DOCROUTE_TEXTRACT_BURST'] ?? 5),
       maxWaitMs: 10_000,
@@ -198,6 +200,7 @@ export const createAwsTaskHandlers = async (env: Env): Promise<TaskHandlers> => 
     notifiers,
     clock: systemClock,
     admission: { admit: (object) => objects.ingest(object) },
+    holdQueue: { oldestHeldSince: async () => (await store.routesWithOutcome('hold', 1))[0]?.decidedAt ?? null },
     analyzer,
   };
   return createTaskHandlers(deps);

@@ -129,6 +129,17 @@ export const createLambdaHandler = (fn: FunctionName, load: HandlerLoader, optio
     }
   };
 
+  /** Gauges a task reports (the scheduled Monitor: the review queue's age), one EMF line each. */
+  const publishGauges = (result: unknown): void => {
+    const gauges = (result as { gauges?: unknown } | null)?.gauges;
+    if (!Array.isArray(gauges)) return;
+    for (const g of gauges as { name?: unknown; unit?: unknown; value?: unknown }[]) {
+      if (typeof g.name !== 'string' || !/^[A-Za-z][A-Za-z0-9]{0,63}$/.test(g.name) || typeof g.value !== 'number') continue;
+      const unit = g.unit === 'Seconds' ? MetricUnit.Seconds : MetricUnit.Count;
+      metrics.singleMetric().addMetric(g.name, unit, g.value);
+    }
+  };
+
   return async (event, context) => {
     const started = now();
     logger.addContext(context);
@@ -151,7 +162,9 @@ export const createLambdaHandler = (fn: FunctionName, load: HandlerLoader, optio
       const table = await handlers();
       const run = table[task] as TaskHandler | undefined;
       if (typeof run !== 'function') throw new ConfigError(`${fn}: no task handler is wired for ${task}`);
-      return await run({ task, state });
+      const result = await run({ task, state });
+      safely(() => publishGauges(result));
+      return result;
     } catch (err) {
       const error = toPipelineError(err);
       failure = error;
