@@ -155,6 +155,10 @@ describe.skipIf(!realTesseract)('review and replay, end to end', () => {
     expect(status.stdout).toMatch(/Route\s+PASS/);
     expect(status.stdout).toMatch(/Decided .*decision 2, review by alice: "PO 4471 covers this amount"; supersedes hold \(decision 1\)/);
 
+    // The batch keeps its own outcome, and says where the document is now.
+    const batch = run(['batches', 'show', 'latest']);
+    expect(batch.stdout.split('\n').find((l) => l.includes('invoice-large-amount.pdf'))).toMatch(/now PASS \(decision 2, review\)/);
+
     // A decision is made once.
     const again = run(['review', 'reject', id.slice(0, 12), '--reviewer', 'bob', '--reason', 'second opinion']);
     expect(again.code).toBe(EXIT.CONFLICT);

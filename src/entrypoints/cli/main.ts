@@ -305,6 +305,13 @@ const commandBatchShow = (id: string, opts: GlobalOptions): Promise<number> =>
       return EXIT.NOT_FOUND;
     }
     const docs = await runtime.store.batchOutcomes(batch.batchId);
+    const nowOf = new Map<string, { outcome: string; decision: number; kind: string }>();
+    for (const d of docs) {
+      const route = await runtime.store.getRoute(d.documentId);
+      if (route && route.version > 1 && route.outcome !== d.outcome) {
+        nowOf.set(d.documentId, { outcome: route.outcome, decision: route.version, kind: route.kind });
+      }
+    }
     const groups = ['pass', 'hold', 'reject', 'failed', 'pending'] as const;
     const byOutcome = Object.fromEntries(
       groups.map((g) => [
@@ -317,11 +324,20 @@ const commandBatchShow = (id: string, opts: GlobalOptions): Promise<number> =>
             duplicate: d.duplicate,
             reasonCode: d.reasonCode,
             errorName: d.errorName,
+            // A later decision (a review or replay) may have moved it since: the batch keeps its own outcome.
+            now: nowOf.get(d.documentId) ?? null,
           })),
       ]),
     ) as Record<
       (typeof groups)[number],
-      { documentId: string; name: string; duplicate: boolean; reasonCode: string | null; errorName: string | null }[]
+      {
+        documentId: string;
+        name: string;
+        duplicate: boolean;
+        reasonCode: string | null;
+        errorName: string | null;
+        now: { outcome: string; decision: number; kind: string } | null;
+      }[]
     >;
     if (opts.json) {
       out(
@@ -346,7 +362,14 @@ const commandBatchShow = (id: string, opts: GlobalOptions): Promise<number> =>
       out(`\n${g.toUpperCase()} (${list.length})`);
       out(
         table(
-          list.map((d) => [d.documentId.slice(0, 12), d.name, d.reasonCode ?? d.errorName ?? '', d.duplicate ? 'duplicate' : '']),
+          list.map((d) => [
+            d.documentId.slice(0, 12),
+            d.name,
+            d.reasonCode ?? d.errorName ?? '',
+            [d.duplicate ? 'duplicate' : '', d.now ? `now ${d.now.outcome.toUpperCase()} (decision ${d.now.decision}, ${d.now.kind})` : '']
+              .filter(Boolean)
+              .join('; '),
+          ]),
           ['document', 'name', 'reason', ''],
         ),
       );
