@@ -1,0 +1,8 @@
+# S3 backend of docroute staging (partial configuration of main.tf's backend "s3" {}):
+#   terraform -chdir=infra/terraform/envs/staging init -backend-config=backend.hcl
+# The bucket and the lock table are created once per account at bootstrap (infra/terraform/README.md).
+bucket         = "docroute-tfstate-ACCOUNT_ID" # replace ACCOUNT_ID
+key            = "docroute/staging/terraform.tfstate"
+region         = "eu-west-1"
+dynamodb_table = "docroute-tfstate-lock"
+encrypt        = true
