@@ -1,7 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, normalize, relative, sep } from 'node:path';
+import { basename, join, relative, sep } from 'node:path';
 import {
   type Block,
+  type Unreadable,
+  calledModulePath,
+  callers,
+  evalContext,
+  expandBlock,
+  expandInstances,
   type Instance,
   instances,
   refsInstance,
@@ -27,7 +33,6 @@ import {
   resolve,
   resources,
   soleExpression,
-  source,
   text,
   variables,
   where,
@@ -53,12 +58,7 @@ const violation = (check: string, at: Block | string, message: string): Violatio
   message,
 });
 
-/** The module folder a module call's `source` points at, relative to the model root. */
-export const calledModulePath = (call: Block): string | undefined => {
-  const source = call.body['source'];
-  if (typeof source !== 'string' || !source.startsWith('.')) return undefined;
-  return normalize(join(call.module, source)).split(sep).join('/');
-};
+export { calledModulePath };
 
 const moduleOf = (model: TfModel, path: string): TfModule | undefined => model.modules.get(path);
 
@@ -394,6 +394,9 @@ export interface StarResourceAllowance {
 
 export interface Statement {
   readonly where: string;
+  /** The module folder, and the policy's address in it (`data.aws_iam_policy_document.fn["ingest"]`; for a jsonencode policy, its attribute). */
+  readonly module: string;
+  readonly document: string;
   readonly effect: string;
   readonly actions: HclValue | undefined;
   readonly notActions: HclValue | undefined;
@@ -416,24 +419,68 @@ const keyPolicyDocuments = (model: TfModel): Set<string> => {
   return out;
 };
 
-const documentStatements = (model: TfModel): Statement[] => {
+interface DocumentStatements {
+  readonly statements: Statement[];
+  /** What could not be evaluated, by `<module>:<document address>`: reported, never passed. */
+  readonly unreadable: Map<string, Violation[]>;
+}
+
+/**
+ * The statements of every aws_iam_policy_document, evaluated as each caller of its module
+ * configures it: for_each expanded (`data.aws_iam_policy_document.fn["ingest"]`), `dynamic`
+ * statements and conditions expanded over the locals they iterate (see `evaluate` in hcl.ts).
+ */
+const documentStatements = async (model: TfModel): Promise<DocumentStatements> => {
   const keyDocs = keyPolicyDocuments(model);
-  return dataSources(model, 'aws_iam_policy_document').flatMap((doc) =>
-    nestedWithDynamic(doc.body, 'statement').map(({ body, dynamic }, i) => ({
-      where: `${where(doc)} statement[${i}]${dynamic ? ' (dynamic)' : ''}${typeof body['sid'] === 'string' ? ` sid=${body['sid']}` : ''}`,
-      effect: typeof body['effect'] === 'string' ? body['effect'] : 'Allow',
-      actions: body['actions'],
-      notActions: body['not_actions'],
-      resources: body['resources'],
-      notResources: body['not_resources'],
-      principals: nested(body, 'principals').map((p) => ({ type: text(p['type']), identifiers: p['identifiers'] })),
-      conditionKeys: nested(body, 'condition').map((c) => text(c['variable'])),
-      keyPolicy: keyDocs.has(`${doc.module}:${doc.name}`),
-    })),
-  );
+  const statements = new Map<string, Statement>();
+  const unreadable = new Map<string, Violation[]>();
+  const report = (doc: Block, address: string, u: Unreadable): void => {
+    const v = violation(
+      'iam',
+      `${doc.file} ${address} ${u.path}`,
+      `cannot be evaluated, so it is not checked (${u.reason}): ${u.expr.slice(0, 160)}`,
+    );
+    const key = `${doc.module}:${address}`;
+    const list = unreadable.get(key) ?? [];
+    if (!list.some((x) => format(x) === format(v))) list.push(v);
+    unreadable.set(key, list);
+  };
+  for (const doc of dataSources(model, 'aws_iam_policy_document')) {
+    const mod = moduleOf(model, doc.module);
+    if (mod === undefined) continue;
+    const staticCount = nested(doc.body, 'statement').length;
+    const base = `data.${doc.type}.${doc.name}`;
+    for (const caller of callers(model, mod)) {
+      const expansion = await expandInstances(evalContext(model, mod, caller), doc);
+      if (expansion.unreadable !== undefined) report(doc, base, expansion.unreadable);
+      for (const inst of expansion.instances) {
+        const { body, unreadable: missed } = await expandBlock(inst.ctx, doc.body);
+        for (const u of missed) report(doc, inst.address, u);
+        for (const [i, s] of nested(body, 'statement').entries()) {
+          const sid = typeof s['sid'] === 'string' ? ` sid=${s['sid']}` : '';
+          const statement: Statement = {
+            where: `${doc.file} ${inst.address} statement[${i}]${i >= staticCount ? ' (dynamic)' : ''}${sid}`,
+            module: doc.module,
+            document: inst.address,
+            effect: typeof s['effect'] === 'string' ? s['effect'] : 'Allow',
+            actions: s['actions'],
+            notActions: s['not_actions'],
+            resources: s['resources'],
+            notResources: s['not_resources'],
+            principals: nested(s, 'principals').map((p) => ({ type: text(p['type']), identifiers: p['identifiers'] })),
+            conditionKeys: nested(s, 'condition').map((c) => text(c['variable'])),
+            keyPolicy: keyDocs.has(`${doc.module}:${doc.name}`),
+          };
+          // Callers that configure the module alike give the same statement once.
+          statements.set(JSON.stringify(statement), statement);
+        }
+      }
+    }
+  }
+  return { statements: [...statements.values()], unreadable };
 };
 
-const jsonStatements = (at: string, policy: HclValue, keyPolicy: boolean): Statement[] | undefined => {
+const jsonStatements = (module: string, at: string, policy: HclValue, keyPolicy: boolean): Statement[] | undefined => {
   const statements = typeof policy === 'object' && policy !== null && !Array.isArray(policy) ? policy['Statement'] : undefined;
   if (statements === undefined) return undefined;
   const list = asArray(statements);
@@ -452,6 +499,8 @@ const jsonStatements = (at: string, policy: HclValue, keyPolicy: boolean): State
     const toList = (v: HclValue | undefined): HclValue | undefined => (typeof v === 'string' && !v.includes('${') ? [v] : v);
     return {
       where: `${at} Statement[${i}]`,
+      module,
+      document: at,
       effect: typeof s['Effect'] === 'string' ? s['Effect'] : '?',
       actions: toList(s['Action']),
       notActions: s['NotAction'],
@@ -500,7 +549,7 @@ const inlinePolicies = async (model: TfModel): Promise<{ statements: Statement[]
       const keyPolicy = b.type === 'aws_kms_key' || b.type === 'aws_kms_key_policy';
       const args = callArguments(v, 'jsonencode');
       const literal = args?.length === 1 && args[0] !== undefined ? await readLiteral(args[0]) : undefined;
-      const read = literal === undefined ? undefined : jsonStatements(at, literal, keyPolicy);
+      const read = literal === undefined ? undefined : jsonStatements(b.module, at, literal, keyPolicy);
       if (read === undefined)
         unreadable.push(
           violation(
@@ -516,10 +565,21 @@ const inlinePolicies = async (model: TfModel): Promise<{ statements: Statement[]
   return { statements, unreadable };
 };
 
-/** Every policy statement in the model: aws_iam_policy_document data sources and jsonencode policies. */
-export const policyStatements = async (model: TfModel): Promise<{ statements: Statement[]; unreadable: Violation[] }> => {
+/**
+ * Every policy statement in the model: aws_iam_policy_document data sources and jsonencode
+ * policies; `unreadable` lists what could not be read or evaluated (each one a violation),
+ * `unreadableByDocument` the same for policy documents by `<module>:<address>`.
+ */
+export const policyStatements = async (
+  model: TfModel,
+): Promise<{ statements: Statement[]; unreadable: Violation[]; unreadableByDocument: Map<string, Violation[]> }> => {
   const inline = await inlinePolicies(model);
-  return { statements: [...documentStatements(model), ...inline.statements], unreadable: inline.unreadable };
+  const documents = await documentStatements(model);
+  return {
+    statements: [...documents.statements, ...inline.statements],
+    unreadable: [...[...documents.unreadable.values()].flat(), ...inline.unreadable],
+    unreadableByDocument: documents.unreadable,
+  };
 };
 
 const isWildcardAction = (a: string): boolean => a === '*' || /^[\w-]+:\*$/.test(a);
@@ -1109,21 +1169,51 @@ export interface FunctionPermissions {
   readonly extra: Readonly<Record<string, readonly string[]>>;
 }
 
-/** The Allow actions of each function's policy document (from `local.function_policies`, else data.<fn with _>). */
-export const functionActions = async (model: TfModel): Promise<Map<string, Set<string>>> => {
+const DOCUMENT_ADDRESS = /^(data\.aws_iam_policy_document\.[\w-]+(?:\["[^"]*"\])?)\.(?:minified_)?json$/;
+
+/**
+ * The policy document of each function: from the pipeline's role policies keyed by function
+ * (`policy = data.aws_iam_policy_document.fn[each.key].json`, or a local map of such references),
+ * else from `local.function_policies`. Values are document addresses.
+ */
+export const functionDocuments = async (model: TfModel): Promise<Map<string, string>> => {
   const pipeline = moduleOf(model, 'modules/pipeline');
-  const out = new Map<string, Set<string>>();
+  const out = new Map<string, string>();
   if (pipeline === undefined) return out;
-  const { statements } = await policyStatements(model);
+  const addressOf = (v: HclValue | undefined): string | undefined => {
+    const direct = DOCUMENT_ADDRESS.exec(soleExpression(v) ?? '')?.[1];
+    if (direct !== undefined) return direct;
+    const viaLocal = resolve(pipeline, v);
+    return viaLocal.known ? DOCUMENT_ADDRESS.exec(soleExpression(viaLocal.value) ?? '')?.[1] : undefined;
+  };
+  for (const policy of pipeline.blocks.filter((b) => b.kind === 'resource' && b.type === 'aws_iam_role_policy')) {
+    for (const caller of callers(model, pipeline)) {
+      const { instances: insts } = await expandInstances(evalContext(model, pipeline, caller), policy);
+      for (const inst of insts) {
+        if (inst.key === undefined) continue;
+        const { body } = await expandBlock(inst.ctx, { policy: policy.body['policy'] ?? null });
+        const address = addressOf(body['policy']);
+        if (address !== undefined && !out.has(inst.key)) out.set(inst.key, address);
+      }
+    }
+  }
   const local = pipeline.locals.get('function_policies')?.value;
-  const docs =
-    typeof local === 'object' && local !== null && !Array.isArray(local)
-      ? Object.entries(local).map(([fn, ref]) => [fn, /data\.aws_iam_policy_document\.([\w-]+)/.exec(source(ref))?.[1] ?? ''] as const)
-      : [];
-  for (const [fn, doc] of docs) {
-    const prefix = `modules/pipeline/`;
+  if (typeof local === 'object' && local !== null && !Array.isArray(local)) {
+    for (const [fn, ref] of Object.entries(local)) {
+      const address = addressOf(ref);
+      if (address !== undefined && !out.has(fn)) out.set(fn, address);
+    }
+  }
+  return out;
+};
+
+/** The Allow actions of each function's policy document (see functionDocuments). */
+export const functionActions = async (model: TfModel): Promise<Map<string, Set<string>>> => {
+  const { statements } = await policyStatements(model);
+  const out = new Map<string, Set<string>>();
+  for (const [fn, address] of await functionDocuments(model)) {
     const actions = statements
-      .filter((s) => s.effect === 'Allow' && s.where.startsWith(prefix) && s.where.includes(` data.aws_iam_policy_document.${doc} `))
+      .filter((s) => s.effect === 'Allow' && s.module === 'modules/pipeline' && s.document === address)
       .flatMap((s) => literalStrings(s.actions) ?? []);
     out.set(fn, new Set(actions));
   }
@@ -1137,12 +1227,22 @@ export const checkFunctionPermissions = async (
 ): Promise<Violation[]> => {
   const out: Violation[] = [];
   const granted = await functionActions(model);
+  const documents = await functionDocuments(model);
+  const { unreadableByDocument } = await policyStatements(model);
   for (const fn of functions) {
     const actions = granted.get(fn);
     if (actions === undefined) {
-      out.push(violation('iam', 'modules/pipeline', `no policy document found for function ${fn} (local.function_policies)`));
+      out.push(
+        violation(
+          'iam',
+          'modules/pipeline',
+          `no policy document found for function ${fn} (aws_iam_role_policy keyed by function, or local.function_policies)`,
+        ),
+      );
       continue;
     }
+    // Whatever of the function's document could not be evaluated may grant anything.
+    out.push(...(unreadableByDocument.get(`modules/pipeline:${documents.get(fn) ?? ''}`) ?? []));
     const extra = policy.extra[fn] ?? [];
     const allowed = new Set([...policy.common, ...extra]);
     for (const a of [...actions].sort()) {

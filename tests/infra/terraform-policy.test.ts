@@ -34,6 +34,8 @@ import {
   checkVersions,
   endpointsNeeded,
   format,
+  functionActions,
+  functionDocuments,
   instancesOf,
   policyStatements,
 } from './checks.js';
@@ -365,6 +367,22 @@ describe('IAM', () => {
     expect(lines(await checkFunctionPermissions(model, FUNCTION_NAMES, FUNCTION_PERMISSIONS))).toEqual([]);
   });
 
+  it("evaluates each function's data-driven policy document, the shared statements included", async () => {
+    // The documents are dynamic statements over locals: the checks above pass only on what was
+    // evaluated, so prove every function's document was read in full (not found empty).
+    const documents = await functionDocuments(model);
+    const granted = await functionActions(model);
+    for (const fn of FUNCTION_NAMES) {
+      expect(documents.get(fn), fn).toBe(`data.aws_iam_policy_document.fn[${JSON.stringify(fn)}]`);
+      expect([...(granted.get(fn) ?? [])].sort(), fn).toEqual(expect.arrayContaining([...FUNCTION_PERMISSIONS.common].sort()));
+    }
+    const { statements } = await policyStatements(model);
+    const ownLogs = statements.find(
+      (s) => s.document === 'data.aws_iam_policy_document.fn["route"]' && s.where.endsWith('sid=OwnLogGroup'),
+    );
+    expect(ownLogs?.resources).toEqual(['${aws_cloudwatch_log_group.fn["route"].arn}', '${aws_cloudwatch_log_group.fn["route"].arn}:*']);
+  });
+
   it('gives every Resource "*" allowance a reason', () => {
     for (const [action, allowance] of Object.entries(STAR_RESOURCE_ALLOWED)) expect(allowance.reason, action).not.toBe('');
   });
@@ -526,8 +544,48 @@ describe('fixtures prove the checks bite', () => {
     expect(lines(await checkFunctionPermissions(bad, ['notify', 'route'], FUNCTION_PERMISSIONS))).toEqual([
       '[iam] modules/pipeline notify: grants s3:PutObject, which docs/aws.md does not give this function',
       '[iam] modules/pipeline notify: lacks sns:Publish, which docs/aws.md gives this function',
-      '[iam] modules/pipeline: no policy document found for function route (local.function_policies)',
+      '[iam] modules/pipeline: no policy document found for function route (aws_iam_role_policy keyed by function, or local.function_policies)',
     ]);
+  });
+
+  it('reports a wildcard action inside a dynamic statement built from a locals map', async () => {
+    const bad = await loadModel(join(FIXTURES, 'dynamic-wildcard'));
+    const found = lines(await checkIamStatements(bad, STAR_RESOURCE_ALLOWED));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /data\.aws_iam_policy_document\.fn\["notify"\] statement\[\d+\] \(dynamic\) sid=SneakyWildcard: wildcard action "s3:\*"/,
+        ),
+        expect.stringMatching(
+          /fn\["route"\] .*sid=UnscopedMetrics: cloudwatch:PutMetricData on "\*" needs a cloudwatch:namespace condition/,
+        ),
+        // Off by default (no models configured): both branches of a conditional on inputs are checked.
+        expect.stringMatching(/fn\["classify"\] .*sid=ModelWildcard: wildcard action "bedrock:\*"/),
+      ]),
+    );
+    // The nested dynamic "condition" was evaluated; the shared statements are allowed.
+    expect(found.join('\n')).not.toMatch(/sid=(ScopedMetrics|OwnLogGroup|Tracing|PublishSummary)/);
+    expect(lines(await checkFunctionPermissions(bad, ['notify', 'route'], FUNCTION_PERMISSIONS))).toEqual(
+      expect.arrayContaining([
+        '[iam] modules/pipeline notify: grants s3:*, which docs/aws.md does not give this function',
+        '[iam] modules/pipeline route: grants cloudwatch:PutMetricData, which docs/aws.md does not give this function',
+      ]),
+    );
+  });
+
+  it('reports dynamic blocks and for_each it cannot evaluate, instead of passing them', async () => {
+    const bad = await loadModel(join(FIXTURES, 'dynamic-unreadable'));
+    const found = lines(await checkIamStatements(bad, STAR_RESOURCE_ALLOWED));
+    const unchecked = 'cannot be evaluated, so it is not checked';
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`from_file\\["notify"\\] dynamic "statement": ${unchecked} \\(function jsondecode\\(\\)`)),
+        expect.stringMatching(new RegExp(`conditions_from_file dynamic "statement"\\[0\\] > dynamic "condition": ${unchecked}`)),
+        expect.stringMatching(new RegExp(`unknown_instances for_each: ${unchecked} \\(var\\.unset_functions cannot be read`)),
+        expect.stringMatching(new RegExp(`unknown_instances dynamic "statement": ${unchecked}`)),
+        expect.stringMatching(new RegExp(`missing_attribute dynamic "statement"\\[0\\] > actions: ${unchecked}`)),
+      ]),
+    );
   });
 
   it('reports an AWS package the endpoint map does not know', () => {

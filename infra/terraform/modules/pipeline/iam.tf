@@ -1,8 +1,13 @@
 # One role and one policy document per function: exactly the permissions of docs/aws.md's table
 # ("Functions and their permissions"), plus what every function needs to run: its configuration
-# object, its own log group, X-Ray, the VPC network interfaces and its dead-letter queue. Each
-# document is written out in full (no shared statements merged in at plan time), so that the
-# policy-as-code tests in tests/infra can read every action and resource.
+# object, its own log group, X-Ray, the VPC network interfaces and its dead-letter queue.
+#
+# Each permission is written once, as data: local.common_statements (every function) and
+# local.function_statements (one entry per function), rendered by a single for_each policy
+# document. A statement is { sid, actions, resources } with optional effect (default "Allow") and
+# conditions ([{ test, variable, values }]). Keep these locals plain literals (lists, maps,
+# references, `cond ? [...] : []`): the policy-as-code tests in tests/infra evaluate them to check
+# every action and resource, and report anything they cannot evaluate.
 
 data "aws_iam_policy_document" "lambda_assume" {
   statement {
@@ -31,1127 +36,237 @@ resource "aws_iam_role_policy" "fn" {
 
   name   = "${local.function_names[each.key]}-permissions"
   role   = aws_iam_role.fn[each.key].id
-  policy = local.function_policies[each.key]
+  policy = data.aws_iam_policy_document.fn[each.key].json
 }
 
-locals {
-  function_policies = {
-    "ingest"         = data.aws_iam_policy_document.ingest.json
-    "extract"        = data.aws_iam_policy_document.extract.json
-    "classify"       = data.aws_iam_policy_document.classify.json
-    "extract-fields" = data.aws_iam_policy_document.extract_fields.json
-    "validate"       = data.aws_iam_policy_document.validate.json
-    "route"          = data.aws_iam_policy_document.route.json
-    "record"         = data.aws_iam_policy_document.record.json
-    "aggregate"      = data.aws_iam_policy_document.aggregate.json
-    "notify"         = data.aws_iam_policy_document.notify.json
-  }
-}
+data "aws_iam_policy_document" "fn" {
+  for_each = toset(var.functions)
 
-# ingest (Admit, Ingest)
-data "aws_iam_policy_document" "ingest" {
-  # Checkpoints, audit trail, ledger, decisions (every step writes the audit trail). TransactWriteItems
-  # has no IAM action of its own: each item of a transaction is authorized as PutItem, UpdateItem or
-  # ConditionCheckItem.
-  statement {
-    sid    = "StoreTable"
-    effect = "Allow"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:Query",
-      "dynamodb:ConditionCheckItem",
-    ]
-    resources = [
-      var.store_table.arn,
-      "${var.store_table.arn}/index/gsi1",
-    ]
-  }
-
-  # The store table is encrypted with the restricted key.
-  statement {
-    sid    = "StoreTableKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["restricted"]]
-  }
-
-  # DOCROUTE_CONFIG_URI: every function reads the same docroute.config.yaml.
-  statement {
-    sid       = "ReadConfig"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = [local.config_object]
-  }
-
-  # The configuration object and the environment variables are encrypted with the internal key.
-  statement {
-    sid       = "InternalKeyDecrypt"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [var.key_arns["internal"]]
-  }
-
-  statement {
-    sid    = "OwnLogGroup"
-    effect = "Allow"
-    actions = [
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-    ]
-    resources = [
-      aws_cloudwatch_log_group.fn["ingest"].arn,
-      "${aws_cloudwatch_log_group.fn["ingest"].arn}:*",
-    ]
-  }
-
-  # X-Ray has no resource-level permissions.
-  statement {
-    sid    = "Tracing"
-    effect = "Allow"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-    ]
-    resources = ["*"]
-  }
-
-  # The function runs in the VPC; these EC2 actions have no resource-level permissions.
-  statement {
-    sid    = "VpcNetworkInterfaces"
-    effect = "Allow"
-    actions = [
-      "ec2:CreateNetworkInterface",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DeleteNetworkInterface",
-      "ec2:AssignPrivateIpAddresses",
-      "ec2:UnassignPrivateIpAddresses",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DeadLetterQueue"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq["ingest"].arn]
-  }
-
-  # The DLQ is encrypted with the confidential key.
-  statement {
-    sid    = "DeadLetterQueueKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["confidential"]]
-  }
-
-  # Admit: hash the upload while streaming it.
-  statement {
-    sid    = "ReadUploads"
-    effect = "Allow"
-    actions = [
-      "s3:GetObject",
-      "s3:GetObjectVersion",
-    ]
-    resources = [local.inbox_objects]
-  }
-
-  # Ingest: copy to the content address; a copy whose checksum does not match is deleted.
-  statement {
-    sid    = "WriteOriginals"
-    effect = "Allow"
-    actions = [
-      "s3:PutObject",
-      "s3:GetObject",
-      "s3:DeleteObject",
-    ]
-    resources = [local.originals_objects]
-  }
-
-  # A missing key is a 404, not a 403.
-  statement {
-    sid     = "ListBuckets"
-    effect  = "Allow"
-    actions = ["s3:ListBucket"]
-    resources = [
-      var.incoming_bucket.arn,
-      var.documents_bucket.arn,
-    ]
-  }
-
-  # Decrypt the upload (incoming bucket), encrypt the original (documents bucket): both restricted.
-  statement {
-    sid    = "DocumentKeys"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["restricted"]]
-  }
-}
-
-# extract (ExtractStart, ExtractPoll)
-data "aws_iam_policy_document" "extract" {
-  # Checkpoints, audit trail, ledger, decisions (every step writes the audit trail). TransactWriteItems
-  # has no IAM action of its own: each item of a transaction is authorized as PutItem, UpdateItem or
-  # ConditionCheckItem.
-  statement {
-    sid    = "StoreTable"
-    effect = "Allow"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:Query",
-      "dynamodb:ConditionCheckItem",
-    ]
-    resources = [
-      var.store_table.arn,
-      "${var.store_table.arn}/index/gsi1",
-    ]
-  }
-
-  # The store table is encrypted with the restricted key.
-  statement {
-    sid    = "StoreTableKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["restricted"]]
-  }
-
-  # DOCROUTE_CONFIG_URI: every function reads the same docroute.config.yaml.
-  statement {
-    sid       = "ReadConfig"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = [local.config_object]
-  }
-
-  # The configuration object and the environment variables are encrypted with the internal key.
-  statement {
-    sid       = "InternalKeyDecrypt"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [var.key_arns["internal"]]
-  }
-
-  statement {
-    sid    = "OwnLogGroup"
-    effect = "Allow"
-    actions = [
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-    ]
-    resources = [
-      aws_cloudwatch_log_group.fn["extract"].arn,
-      "${aws_cloudwatch_log_group.fn["extract"].arn}:*",
-    ]
-  }
-
-  # X-Ray has no resource-level permissions.
-  statement {
-    sid    = "Tracing"
-    effect = "Allow"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-    ]
-    resources = ["*"]
-  }
-
-  # The function runs in the VPC; these EC2 actions have no resource-level permissions.
-  statement {
-    sid    = "VpcNetworkInterfaces"
-    effect = "Allow"
-    actions = [
-      "ec2:CreateNetworkInterface",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DeleteNetworkInterface",
-      "ec2:AssignPrivateIpAddresses",
-      "ec2:UnassignPrivateIpAddresses",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DeadLetterQueue"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq["extract"].arn]
-  }
-
-  # The DLQ is encrypted with the confidential key.
-  statement {
-    sid    = "DeadLetterQueueKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["confidential"]]
-  }
-
-  # Textract has no resource-level permissions for these actions.
-  statement {
-    sid    = "TextractJobs"
-    effect = "Allow"
-    actions = [
-      "textract:StartDocumentAnalysis",
-      "textract:GetDocumentAnalysis",
-    ]
-    resources = ["*"]
-  }
-
-  # Sniff the original; Textract reads it with this role.
-  statement {
-    sid       = "ReadOriginals"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = [local.originals_objects]
-  }
-
-  statement {
-    sid       = "OriginalsKey"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [var.key_arns["restricted"]]
-  }
-
-  # The shared Textract start budget (token bucket).
-  statement {
-    sid    = "RateTable"
-    effect = "Allow"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-    ]
-    resources = [var.rate_table.arn]
-  }
-
-  # The rate table is encrypted with the internal key.
-  statement {
-    sid    = "RateTableKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["internal"]]
-  }
-}
-
-# classify (Classify)
-data "aws_iam_policy_document" "classify" {
-  # Checkpoints, audit trail, ledger, decisions (every step writes the audit trail). TransactWriteItems
-  # has no IAM action of its own: each item of a transaction is authorized as PutItem, UpdateItem or
-  # ConditionCheckItem.
-  statement {
-    sid    = "StoreTable"
-    effect = "Allow"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:Query",
-      "dynamodb:ConditionCheckItem",
-    ]
-    resources = [
-      var.store_table.arn,
-      "${var.store_table.arn}/index/gsi1",
-    ]
-  }
-
-  # The store table is encrypted with the restricted key.
-  statement {
-    sid    = "StoreTableKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["restricted"]]
-  }
-
-  # DOCROUTE_CONFIG_URI: every function reads the same docroute.config.yaml.
-  statement {
-    sid       = "ReadConfig"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = [local.config_object]
-  }
-
-  # The configuration object and the environment variables are encrypted with the internal key.
-  statement {
-    sid       = "InternalKeyDecrypt"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [var.key_arns["internal"]]
-  }
-
-  statement {
-    sid    = "OwnLogGroup"
-    effect = "Allow"
-    actions = [
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-    ]
-    resources = [
-      aws_cloudwatch_log_group.fn["classify"].arn,
-      "${aws_cloudwatch_log_group.fn["classify"].arn}:*",
-    ]
-  }
-
-  # X-Ray has no resource-level permissions.
-  statement {
-    sid    = "Tracing"
-    effect = "Allow"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-    ]
-    resources = ["*"]
-  }
-
-  # The function runs in the VPC; these EC2 actions have no resource-level permissions.
-  statement {
-    sid    = "VpcNetworkInterfaces"
-    effect = "Allow"
-    actions = [
-      "ec2:CreateNetworkInterface",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DeleteNetworkInterface",
-      "ec2:AssignPrivateIpAddresses",
-      "ec2:UnassignPrivateIpAddresses",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DeadLetterQueue"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq["classify"].arn]
-  }
-
-  # The DLQ is encrypted with the confidential key.
-  statement {
-    sid    = "DeadLetterQueueKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["confidential"]]
-  }
-
-  # Only when a Bedrock model is configured; the rules classifier needs no model.
   dynamic "statement" {
-    for_each = length(var.bedrock_model_arns) > 0 ? [var.bedrock_model_arns] : []
+    for_each = concat(local.common_statements[each.key], local.function_statements[each.key])
 
     content {
-      sid       = "InvokeModel"
-      effect    = "Allow"
-      actions   = ["bedrock:InvokeModel"]
-      resources = statement.value
+      sid       = statement.value.sid
+      effect    = lookup(statement.value, "effect", "Allow")
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = lookup(statement.value, "conditions", [])
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
     }
   }
 }
 
-# extract-fields (ExtractFields): checkpoints only
-data "aws_iam_policy_document" "extract_fields" {
-  # Checkpoints, audit trail, ledger, decisions (every step writes the audit trail). TransactWriteItems
-  # has no IAM action of its own: each item of a transaction is authorized as PutItem, UpdateItem or
-  # ConditionCheckItem.
-  statement {
-    sid    = "StoreTable"
-    effect = "Allow"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:Query",
-      "dynamodb:ConditionCheckItem",
-    ]
-    resources = [
-      var.store_table.arn,
-      "${var.store_table.arn}/index/gsi1",
-    ]
-  }
-
-  # The store table is encrypted with the restricted key.
-  statement {
-    sid    = "StoreTableKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["restricted"]]
-  }
-
-  # DOCROUTE_CONFIG_URI: every function reads the same docroute.config.yaml.
-  statement {
-    sid       = "ReadConfig"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = [local.config_object]
-  }
-
-  # The configuration object and the environment variables are encrypted with the internal key.
-  statement {
-    sid       = "InternalKeyDecrypt"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [var.key_arns["internal"]]
-  }
-
-  statement {
-    sid    = "OwnLogGroup"
-    effect = "Allow"
-    actions = [
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-    ]
-    resources = [
-      aws_cloudwatch_log_group.fn["extract-fields"].arn,
-      "${aws_cloudwatch_log_group.fn["extract-fields"].arn}:*",
-    ]
-  }
-
-  # X-Ray has no resource-level permissions.
-  statement {
-    sid    = "Tracing"
-    effect = "Allow"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-    ]
-    resources = ["*"]
-  }
-
-  # The function runs in the VPC; these EC2 actions have no resource-level permissions.
-  statement {
-    sid    = "VpcNetworkInterfaces"
-    effect = "Allow"
-    actions = [
-      "ec2:CreateNetworkInterface",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DeleteNetworkInterface",
-      "ec2:AssignPrivateIpAddresses",
-      "ec2:UnassignPrivateIpAddresses",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DeadLetterQueue"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq["extract-fields"].arn]
-  }
-
-  # The DLQ is encrypted with the confidential key.
-  statement {
-    sid    = "DeadLetterQueueKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["confidential"]]
-  }
-}
-
-# validate (Validate): checkpoints only
-data "aws_iam_policy_document" "validate" {
-  # Checkpoints, audit trail, ledger, decisions (every step writes the audit trail). TransactWriteItems
-  # has no IAM action of its own: each item of a transaction is authorized as PutItem, UpdateItem or
-  # ConditionCheckItem.
-  statement {
-    sid    = "StoreTable"
-    effect = "Allow"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:Query",
-      "dynamodb:ConditionCheckItem",
-    ]
-    resources = [
-      var.store_table.arn,
-      "${var.store_table.arn}/index/gsi1",
+locals {
+  # What every function gets; keyed by function for its own log group and dead-letter queue.
+  common_statements = {
+    for fn in var.functions : fn => [
+      # Checkpoints, audit trail, ledger, decisions (every step writes the audit trail).
+      # TransactWriteItems has no IAM action of its own: each item of a transaction is authorized
+      # as PutItem, UpdateItem or ConditionCheckItem.
+      {
+        sid = "StoreTable"
+        actions = [
+          "dynamodb:GetItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+          "dynamodb:Query",
+          "dynamodb:ConditionCheckItem",
+        ]
+        resources = [
+          var.store_table.arn,
+          "${var.store_table.arn}/index/gsi1",
+        ]
+      },
+      # The store table is encrypted with the restricted key.
+      {
+        sid       = "StoreTableKey"
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.key_arns["restricted"]]
+      },
+      # DOCROUTE_CONFIG_URI: every function reads the same docroute.config.yaml.
+      {
+        sid       = "ReadConfig"
+        actions   = ["s3:GetObject"]
+        resources = [local.config_object]
+      },
+      # The configuration object and the environment variables are encrypted with the internal key.
+      {
+        sid       = "InternalKeyDecrypt"
+        actions   = ["kms:Decrypt"]
+        resources = [var.key_arns["internal"]]
+      },
+      {
+        sid     = "OwnLogGroup"
+        actions = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        resources = [
+          aws_cloudwatch_log_group.fn[fn].arn,
+          "${aws_cloudwatch_log_group.fn[fn].arn}:*",
+        ]
+      },
+      # X-Ray has no resource-level permissions.
+      {
+        sid       = "Tracing"
+        actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        resources = ["*"]
+      },
+      # The function runs in the VPC; these EC2 actions have no resource-level permissions.
+      {
+        sid = "VpcNetworkInterfaces"
+        actions = [
+          "ec2:CreateNetworkInterface",
+          "ec2:DescribeNetworkInterfaces",
+          "ec2:DeleteNetworkInterface",
+          "ec2:AssignPrivateIpAddresses",
+          "ec2:UnassignPrivateIpAddresses",
+        ]
+        resources = ["*"]
+      },
+      {
+        sid       = "DeadLetterQueue"
+        actions   = ["sqs:SendMessage"]
+        resources = [aws_sqs_queue.dlq[fn].arn]
+      },
+      # The DLQ is encrypted with the confidential key.
+      {
+        sid       = "DeadLetterQueueKey"
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.key_arns["confidential"]]
+      },
     ]
   }
 
-  # The store table is encrypted with the restricted key.
-  statement {
-    sid    = "StoreTableKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
+  # The extra permissions of docs/aws.md's table. A function missing here fails the plan.
+  function_statements = {
+    # Admit, Ingest
+    ingest = [
+      # Admit: hash the upload while streaming it.
+      {
+        sid       = "ReadUploads"
+        actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+        resources = [local.inbox_objects]
+      },
+      # Ingest: copy to the content address; a copy whose checksum does not match is deleted.
+      {
+        sid       = "WriteOriginals"
+        actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+        resources = [local.originals_objects]
+      },
+      # A missing key is a 404, not a 403.
+      {
+        sid       = "ListBuckets"
+        actions   = ["s3:ListBucket"]
+        resources = [var.incoming_bucket.arn, var.documents_bucket.arn]
+      },
+      # Decrypt the upload (incoming bucket), encrypt the original (documents bucket): both restricted.
+      {
+        sid       = "DocumentKeys"
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.key_arns["restricted"]]
+      },
     ]
-    resources = [var.key_arns["restricted"]]
-  }
 
-  # DOCROUTE_CONFIG_URI: every function reads the same docroute.config.yaml.
-  statement {
-    sid       = "ReadConfig"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = [local.config_object]
-  }
-
-  # The configuration object and the environment variables are encrypted with the internal key.
-  statement {
-    sid       = "InternalKeyDecrypt"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [var.key_arns["internal"]]
-  }
-
-  statement {
-    sid    = "OwnLogGroup"
-    effect = "Allow"
-    actions = [
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
+    # ExtractStart, ExtractPoll
+    extract = [
+      # Textract has no resource-level permissions for these actions.
+      {
+        sid       = "TextractJobs"
+        actions   = ["textract:StartDocumentAnalysis", "textract:GetDocumentAnalysis"]
+        resources = ["*"]
+      },
+      # Sniff the original; Textract reads it with this role.
+      {
+        sid       = "ReadOriginals"
+        actions   = ["s3:GetObject"]
+        resources = [local.originals_objects]
+      },
+      {
+        sid       = "OriginalsKey"
+        actions   = ["kms:Decrypt"]
+        resources = [var.key_arns["restricted"]]
+      },
+      # The shared Textract start budget (token bucket).
+      {
+        sid       = "RateTable"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        resources = [var.rate_table.arn]
+      },
+      # The rate table is encrypted with the internal key.
+      {
+        sid       = "RateTableKey"
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.key_arns["internal"]]
+      },
     ]
-    resources = [
-      aws_cloudwatch_log_group.fn["validate"].arn,
-      "${aws_cloudwatch_log_group.fn["validate"].arn}:*",
+
+    # Classify: only when a Bedrock model is configured; the rules classifier needs no model.
+    classify = length(var.bedrock_model_arns) > 0 ? [
+      {
+        sid       = "InvokeModel"
+        actions   = ["bedrock:InvokeModel"]
+        resources = var.bedrock_model_arns
+      },
+    ] : []
+
+    # ExtractFields, Validate: checkpoints only.
+    "extract-fields" = []
+    validate         = []
+
+    # RoutePass, RouteHold, RouteReject, RejectUnreadable
+    route = [
+      # Copy the original into its route folder.
+      {
+        sid       = "ReadOriginals"
+        actions   = ["s3:GetObject"]
+        resources = [local.originals_objects]
+      },
+      # Route entries and decision records; withdraw an entry a later decision moved.
+      {
+        sid       = "WriteRoutes"
+        actions   = ["s3:PutObject", "s3:DeleteObject"]
+        resources = [local.routes_objects]
+      },
+      # Decrypt the original, encrypt the route entry and decision record: both restricted.
+      {
+        sid       = "DocumentKeys"
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.key_arns["restricted"]]
+      },
+      # One "Document Routed" event per decision.
+      {
+        sid       = "PublishEvents"
+        actions   = ["events:PutEvents"]
+        resources = [local.event_bus_arn]
+      },
     ]
-  }
 
-  # X-Ray has no resource-level permissions.
-  statement {
-    sid    = "Tracing"
-    effect = "Allow"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
+    # RecordOutcome, RecordFailure, SkipObject: batch membership and outcomes in the table.
+    record = []
+
+    # Aggregate, and the scheduled Monitor task, which queries the store's gsi1.
+    aggregate = []
+
+    # Notify
+    notify = [
+      # The batch summary.
+      {
+        sid       = "PublishSummary"
+        actions   = ["sns:Publish"]
+        resources = [var.topic_arn]
+      },
+      # The topic is encrypted with the confidential key.
+      {
+        sid       = "TopicKey"
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.key_arns["confidential"]]
+      },
     ]
-    resources = ["*"]
-  }
-
-  # The function runs in the VPC; these EC2 actions have no resource-level permissions.
-  statement {
-    sid    = "VpcNetworkInterfaces"
-    effect = "Allow"
-    actions = [
-      "ec2:CreateNetworkInterface",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DeleteNetworkInterface",
-      "ec2:AssignPrivateIpAddresses",
-      "ec2:UnassignPrivateIpAddresses",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DeadLetterQueue"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq["validate"].arn]
-  }
-
-  # The DLQ is encrypted with the confidential key.
-  statement {
-    sid    = "DeadLetterQueueKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["confidential"]]
-  }
-}
-
-# route (RoutePass, RouteHold, RouteReject, RejectUnreadable)
-data "aws_iam_policy_document" "route" {
-  # Checkpoints, audit trail, ledger, decisions (every step writes the audit trail). TransactWriteItems
-  # has no IAM action of its own: each item of a transaction is authorized as PutItem, UpdateItem or
-  # ConditionCheckItem.
-  statement {
-    sid    = "StoreTable"
-    effect = "Allow"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:Query",
-      "dynamodb:ConditionCheckItem",
-    ]
-    resources = [
-      var.store_table.arn,
-      "${var.store_table.arn}/index/gsi1",
-    ]
-  }
-
-  # The store table is encrypted with the restricted key.
-  statement {
-    sid    = "StoreTableKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["restricted"]]
-  }
-
-  # DOCROUTE_CONFIG_URI: every function reads the same docroute.config.yaml.
-  statement {
-    sid       = "ReadConfig"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = [local.config_object]
-  }
-
-  # The configuration object and the environment variables are encrypted with the internal key.
-  statement {
-    sid       = "InternalKeyDecrypt"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [var.key_arns["internal"]]
-  }
-
-  statement {
-    sid    = "OwnLogGroup"
-    effect = "Allow"
-    actions = [
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-    ]
-    resources = [
-      aws_cloudwatch_log_group.fn["route"].arn,
-      "${aws_cloudwatch_log_group.fn["route"].arn}:*",
-    ]
-  }
-
-  # X-Ray has no resource-level permissions.
-  statement {
-    sid    = "Tracing"
-    effect = "Allow"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-    ]
-    resources = ["*"]
-  }
-
-  # The function runs in the VPC; these EC2 actions have no resource-level permissions.
-  statement {
-    sid    = "VpcNetworkInterfaces"
-    effect = "Allow"
-    actions = [
-      "ec2:CreateNetworkInterface",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DeleteNetworkInterface",
-      "ec2:AssignPrivateIpAddresses",
-      "ec2:UnassignPrivateIpAddresses",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DeadLetterQueue"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq["route"].arn]
-  }
-
-  # The DLQ is encrypted with the confidential key.
-  statement {
-    sid    = "DeadLetterQueueKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["confidential"]]
-  }
-
-  # Copy the original into its route folder.
-  statement {
-    sid       = "ReadOriginals"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = [local.originals_objects]
-  }
-
-  # Route entries and decision records; withdraw an entry a later decision moved.
-  statement {
-    sid    = "WriteRoutes"
-    effect = "Allow"
-    actions = [
-      "s3:PutObject",
-      "s3:DeleteObject",
-    ]
-    resources = [local.routes_objects]
-  }
-
-  # Decrypt the original, encrypt the route entry and decision record: both restricted.
-  statement {
-    sid    = "DocumentKeys"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["restricted"]]
-  }
-
-  # One "Document Routed" event per decision.
-  statement {
-    sid       = "PublishEvents"
-    effect    = "Allow"
-    actions   = ["events:PutEvents"]
-    resources = [local.event_bus_arn]
-  }
-}
-
-# record (RecordOutcome, RecordFailure, SkipObject): batch membership and outcomes in the table
-data "aws_iam_policy_document" "record" {
-  # Checkpoints, audit trail, ledger, decisions (every step writes the audit trail). TransactWriteItems
-  # has no IAM action of its own: each item of a transaction is authorized as PutItem, UpdateItem or
-  # ConditionCheckItem.
-  statement {
-    sid    = "StoreTable"
-    effect = "Allow"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:Query",
-      "dynamodb:ConditionCheckItem",
-    ]
-    resources = [
-      var.store_table.arn,
-      "${var.store_table.arn}/index/gsi1",
-    ]
-  }
-
-  # The store table is encrypted with the restricted key.
-  statement {
-    sid    = "StoreTableKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["restricted"]]
-  }
-
-  # DOCROUTE_CONFIG_URI: every function reads the same docroute.config.yaml.
-  statement {
-    sid       = "ReadConfig"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = [local.config_object]
-  }
-
-  # The configuration object and the environment variables are encrypted with the internal key.
-  statement {
-    sid       = "InternalKeyDecrypt"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [var.key_arns["internal"]]
-  }
-
-  statement {
-    sid    = "OwnLogGroup"
-    effect = "Allow"
-    actions = [
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-    ]
-    resources = [
-      aws_cloudwatch_log_group.fn["record"].arn,
-      "${aws_cloudwatch_log_group.fn["record"].arn}:*",
-    ]
-  }
-
-  # X-Ray has no resource-level permissions.
-  statement {
-    sid    = "Tracing"
-    effect = "Allow"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-    ]
-    resources = ["*"]
-  }
-
-  # The function runs in the VPC; these EC2 actions have no resource-level permissions.
-  statement {
-    sid    = "VpcNetworkInterfaces"
-    effect = "Allow"
-    actions = [
-      "ec2:CreateNetworkInterface",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DeleteNetworkInterface",
-      "ec2:AssignPrivateIpAddresses",
-      "ec2:UnassignPrivateIpAddresses",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DeadLetterQueue"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq["record"].arn]
-  }
-
-  # The DLQ is encrypted with the confidential key.
-  statement {
-    sid    = "DeadLetterQueueKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["confidential"]]
-  }
-}
-
-# aggregate (Aggregate, and the scheduled Monitor task, which queries the store's gsi1)
-data "aws_iam_policy_document" "aggregate" {
-  # Checkpoints, audit trail, ledger, decisions (every step writes the audit trail). TransactWriteItems
-  # has no IAM action of its own: each item of a transaction is authorized as PutItem, UpdateItem or
-  # ConditionCheckItem.
-  statement {
-    sid    = "StoreTable"
-    effect = "Allow"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:Query",
-      "dynamodb:ConditionCheckItem",
-    ]
-    resources = [
-      var.store_table.arn,
-      "${var.store_table.arn}/index/gsi1",
-    ]
-  }
-
-  # The store table is encrypted with the restricted key.
-  statement {
-    sid    = "StoreTableKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["restricted"]]
-  }
-
-  # DOCROUTE_CONFIG_URI: every function reads the same docroute.config.yaml.
-  statement {
-    sid       = "ReadConfig"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = [local.config_object]
-  }
-
-  # The configuration object and the environment variables are encrypted with the internal key.
-  statement {
-    sid       = "InternalKeyDecrypt"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [var.key_arns["internal"]]
-  }
-
-  statement {
-    sid    = "OwnLogGroup"
-    effect = "Allow"
-    actions = [
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-    ]
-    resources = [
-      aws_cloudwatch_log_group.fn["aggregate"].arn,
-      "${aws_cloudwatch_log_group.fn["aggregate"].arn}:*",
-    ]
-  }
-
-  # X-Ray has no resource-level permissions.
-  statement {
-    sid    = "Tracing"
-    effect = "Allow"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-    ]
-    resources = ["*"]
-  }
-
-  # The function runs in the VPC; these EC2 actions have no resource-level permissions.
-  statement {
-    sid    = "VpcNetworkInterfaces"
-    effect = "Allow"
-    actions = [
-      "ec2:CreateNetworkInterface",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DeleteNetworkInterface",
-      "ec2:AssignPrivateIpAddresses",
-      "ec2:UnassignPrivateIpAddresses",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DeadLetterQueue"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq["aggregate"].arn]
-  }
-
-  # The DLQ is encrypted with the confidential key.
-  statement {
-    sid    = "DeadLetterQueueKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["confidential"]]
-  }
-}
-
-# notify (Notify)
-data "aws_iam_policy_document" "notify" {
-  # Checkpoints, audit trail, ledger, decisions (every step writes the audit trail). TransactWriteItems
-  # has no IAM action of its own: each item of a transaction is authorized as PutItem, UpdateItem or
-  # ConditionCheckItem.
-  statement {
-    sid    = "StoreTable"
-    effect = "Allow"
-    actions = [
-      "dynamodb:GetItem",
-      "dynamodb:PutItem",
-      "dynamodb:UpdateItem",
-      "dynamodb:Query",
-      "dynamodb:ConditionCheckItem",
-    ]
-    resources = [
-      var.store_table.arn,
-      "${var.store_table.arn}/index/gsi1",
-    ]
-  }
-
-  # The store table is encrypted with the restricted key.
-  statement {
-    sid    = "StoreTableKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["restricted"]]
-  }
-
-  # DOCROUTE_CONFIG_URI: every function reads the same docroute.config.yaml.
-  statement {
-    sid       = "ReadConfig"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = [local.config_object]
-  }
-
-  # The configuration object and the environment variables are encrypted with the internal key.
-  statement {
-    sid       = "InternalKeyDecrypt"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt"]
-    resources = [var.key_arns["internal"]]
-  }
-
-  statement {
-    sid    = "OwnLogGroup"
-    effect = "Allow"
-    actions = [
-      "logs:CreateLogStream",
-      "logs:PutLogEvents",
-    ]
-    resources = [
-      aws_cloudwatch_log_group.fn["notify"].arn,
-      "${aws_cloudwatch_log_group.fn["notify"].arn}:*",
-    ]
-  }
-
-  # X-Ray has no resource-level permissions.
-  statement {
-    sid    = "Tracing"
-    effect = "Allow"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-    ]
-    resources = ["*"]
-  }
-
-  # The function runs in the VPC; these EC2 actions have no resource-level permissions.
-  statement {
-    sid    = "VpcNetworkInterfaces"
-    effect = "Allow"
-    actions = [
-      "ec2:CreateNetworkInterface",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DeleteNetworkInterface",
-      "ec2:AssignPrivateIpAddresses",
-      "ec2:UnassignPrivateIpAddresses",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "DeadLetterQueue"
-    effect    = "Allow"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.dlq["notify"].arn]
-  }
-
-  # The DLQ is encrypted with the confidential key.
-  statement {
-    sid    = "DeadLetterQueueKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["confidential"]]
-  }
-
-  # The batch summary.
-  statement {
-    sid       = "PublishSummary"
-    effect    = "Allow"
-    actions   = ["sns:Publish"]
-    resources = [var.topic_arn]
-  }
-
-  # The topic is encrypted with the confidential key.
-  statement {
-    sid    = "TopicKey"
-    effect = "Allow"
-    actions = [
-      "kms:Decrypt",
-      "kms:GenerateDataKey",
-    ]
-    resources = [var.key_arns["confidential"]]
   }
 }

@@ -25,9 +25,9 @@ variable "functions" {
   default     = ["ingest", "extract", "classify", "extract-fields", "validate", "route", "record", "aggregate", "notify"]
 
   validation {
-    # Each function has its own hand-written policy document (iam.tf): a new function needs one.
+    # Each function has its entry in local.function_statements (iam.tf): a new function needs one.
     condition     = length(var.functions) == 9 && toset(var.functions) == toset(["ingest", "extract", "classify", "extract-fields", "validate", "route", "record", "aggregate", "notify"])
-    error_message = "functions must be FUNCTION_NAMES of src/orchestration/definition.ts; a new function needs its policy document in iam.tf."
+    error_message = "functions must be FUNCTION_NAMES of src/orchestration/definition.ts; a new function needs its entry in local.function_statements (iam.tf)."
   }
 }
 
