@@ -10,8 +10,24 @@ export const safeName = (name: string): string => {
   const base = path.basename(name.replace(/\\/g, '/'));
   // eslint-disable-next-line no-control-regex -- stripping control characters is the point
   const controls = /[\u0000-\u001f\u007f/]/g;
-  const cleaned = base.replace(controls, '_').replace(/^\.+/, '_').slice(0, 120);
-  return cleaned || 'document';
+  const cleaned = base.replace(controls, '_').replace(/^\.+/, '_');
+  return utf8Prefix(cleaned, 160) || 'document';
+};
+
+/**
+ * The longest prefix of `s` within `maxBytes` of UTF-8, cut between code points: file names are
+ * limited in bytes (255 on most file systems), and a name of 120 non-ASCII characters is not.
+ */
+const utf8Prefix = (s: string, maxBytes: number): string => {
+  let bytes = 0;
+  let out = '';
+  for (const ch of s) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (bytes + n > maxBytes) break;
+    bytes += n;
+    out += ch;
+  }
+  return out;
 };
 
 /**

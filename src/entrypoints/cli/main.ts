@@ -17,6 +17,8 @@ import { registerReplayCommand } from './replay.js';
 import { registerReviewCommand } from './review.js';
 import { registerRulesCommand } from './rules-test.js';
 import { registerTrainCommand } from './train.js';
+import { registerTokensCommand } from './tokens.js';
+import { registerServeCommand } from '../server/serve.js';
 import { EXIT } from './exit-codes.js';
 import { formatRun, rel, table } from './format.js';
 import { documentStatus, formatStatus, resolveDocument, traceText } from './inspect.js';
@@ -453,6 +455,8 @@ export const buildProgram = (setCode: (code: number) => void): Command => {
   registerRulesCommand(program, { globals: g, setCode });
   registerReviewCommand(program, { globals: g, setCode, load });
   registerReplayCommand(program, { globals: g, setCode, load });
+  registerTokensCommand(program, { globals: g, setCode, load });
+  registerServeCommand(program, { globals: g, setCode, load });
 
   program
     .command('asl')

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
 import type { DocumentId } from '../../domain/document.js';
+import { maskValue } from '../../domain/mask.js';
 import { parseCorrections, type ReviewAction } from '../../domain/review.js';
 import type { DecisionRecord } from '../../ports/decisions.js';
 import type { ReviewView } from '../../orchestration/review.js';
@@ -170,7 +171,14 @@ const commandShow = (deps: Deps, ref: string): Promise<number> =>
             Object.entries(view.fields).map(([k, f]) => [k, f.sensitive ? { ...f, value: view.record.fields[k] ?? '••••' } : f]),
           )
         : null;
-      out(JSON.stringify({ ...view, fields }, null, 2));
+      // Reviewer corrections of sensitive fields are masked like the fields themselves.
+      const fieldVersions = view.fieldVersions.map((v) => ({
+        ...v,
+        fields: Object.fromEntries(
+          Object.entries(v.fields).map(([k, value]) => [k, view.fields?.[k]?.sensitive ? maskValue(value) : value]),
+        ),
+      }));
+      out(JSON.stringify({ ...view, fields, fieldVersions }, null, 2));
     } else {
       out(formatView(view));
       if (view.current.outcome === 'hold')
