@@ -132,7 +132,7 @@ describe('docroute serve', () => {
     } finally {
       server.child.kill('SIGTERM');
     }
-    expect(await server.exited).toBe(EXIT.OK);
+    expect(await server.exited, `serve stderr:\n${server.err()}`).toBe(EXIT.OK);
     expect(server.err()).toMatch(/stopped/);
     // The document was recorded under its uploaded name.
     const db = new Database(path.join(data, 'docroute.db'), { readonly: true });
@@ -149,7 +149,7 @@ describe('docroute serve', () => {
     cli(['tokens', 'create', '--name', 'ops', '--role', 'admin', '--data-dir', data]);
     const server = await startServe(['--port', '0', '--host', '0.0.0.0', '--data-dir', data]);
     server.child.kill('SIGTERM');
-    expect(await server.exited).toBe(EXIT.OK);
+    expect(await server.exited, `serve stderr:\n${server.err()}`).toBe(EXIT.OK);
     expect(server.err()).toMatch(/WARNING: .*non-loopback/);
   }, 120_000);
 });

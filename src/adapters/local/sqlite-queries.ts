@@ -3,7 +3,8 @@ import type { FinalOutcome, Outcome, Reason } from '../../domain/document.js';
 import { DependencyUnavailableError } from '../../domain/errors.js';
 
 /**
- * Read-only queries over the embedded store (`<dataDir>/docroute.db`) for the server's lists.
+ * Read-only queries over the embedded store (`<dataDir>/docroute.db`) for the server's lists and
+ * the console dashboard's aggregates (counts by route and class, documents first seen per day).
  *
  * A connection of its own, opened read-only: a slow list never holds the writer's connection, and
  * nothing here can change the store. The tables are SqliteStore's (sqlite-store.ts); this file only
@@ -68,6 +69,26 @@ export interface BatchRow {
   };
   /** reason code → count, from the batch's summary (absent while running or when it failed). */
   readonly reasons: Readonly<Record<string, number>> | null;
+}
+
+/** Documents by current route, for the dashboard. */
+export interface RouteCounts {
+  readonly pass: number;
+  readonly hold: number;
+  readonly reject: number;
+  /** Documents that failed and were not routed. */
+  readonly failed: number;
+  /** Received and not routed or failed yet. */
+  readonly pending: number;
+  readonly total: number;
+}
+
+export interface ClassCounts {
+  /** null: routed without a class (an unreadable document rejected before classification). */
+  readonly documentClass: string | null;
+  readonly pass: number;
+  readonly hold: number;
+  readonly reject: number;
 }
 
 /** The same rule as `documentStatus` (cli/inspect.ts): routed, else failed, else in progress, else received. */
@@ -280,5 +301,55 @@ export class SqliteQueries {
   /** How many documents await review (held by their current decision). */
   heldCount(): number {
     return (this.statement("SELECT COUNT(*) AS n FROM routes WHERE outcome = 'hold'").get() as { n: number }).n;
+  }
+
+  routeCounts(): RouteCounts {
+    const rows = this.db.prepare<[], { outcome: Outcome; n: number }>('SELECT outcome, COUNT(*) AS n FROM routes GROUP BY outcome').all();
+    const by = Object.fromEntries(rows.map((r) => [r.outcome, r.n])) as Partial<Record<Outcome, number>>;
+    const total = this.db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM documents').get()?.n ?? 0;
+    const failed =
+      this.db
+        .prepare<[], { n: number }>(
+          `SELECT COUNT(*) AS n FROM documents d
+           WHERE NOT EXISTS (SELECT 1 FROM routes r WHERE r.document_id = d.document_id)
+             AND EXISTS (SELECT 1 FROM batch_documents f WHERE f.document_id = d.document_id AND f.outcome = 'failed')`,
+        )
+        .get()?.n ?? 0;
+    const pass = by.pass ?? 0;
+    const hold = by.hold ?? 0;
+    const reject = by.reject ?? 0;
+    return { pass, hold, reject, failed, pending: Math.max(0, total - pass - hold - reject - failed), total };
+  }
+
+  classCounts(): ClassCounts[] {
+    const rows = this.db
+      .prepare<[], { document_class: string | null; outcome: Outcome; n: number }>(
+        'SELECT document_class, outcome, COUNT(*) AS n FROM routes GROUP BY document_class, outcome',
+      )
+      .all();
+    const byClass = new Map<string | null, { pass: number; hold: number; reject: number }>();
+    for (const r of rows) {
+      const c = byClass.get(r.document_class) ?? { pass: 0, hold: 0, reject: 0 };
+      c[r.outcome] += r.n;
+      byClass.set(r.document_class, c);
+    }
+    return [...byClass.entries()]
+      .map(([documentClass, c]) => ({ documentClass, ...c }))
+      .sort(
+        (a, b) =>
+          b.pass + b.hold + b.reject - (a.pass + a.hold + a.reject) || (a.documentClass ?? '~').localeCompare(b.documentClass ?? '~'),
+      );
+  }
+
+  /** Documents first seen on each UTC day from `fromDay` (YYYY-MM-DD) on: day → count. */
+  firstSeenPerDay(fromDay: string): Map<string, number> {
+    const rows = this.db
+      .prepare<[string], { day: string; n: number }>(
+        `SELECT substr(b.created_at, 1, 10) AS day, COUNT(*) AS n
+         FROM documents d JOIN batches b ON b.batch_id = d.first_seen_batch
+         WHERE b.created_at >= ? GROUP BY day`,
+      )
+      .all(fromDay);
+    return new Map(rows.map((r) => [r.day, r.n]));
   }
 }

@@ -108,6 +108,9 @@ const Finding = z.object({
   fields: z.array(z.string()),
 });
 
+/** A decision named by its version and outcome (what a decision superseded). */
+const VersionOutcome = z.object({ version: z.number().int(), outcome: z.string() });
+
 const Decision = z.object({
   version: z.number().int(),
   kind: z.enum(['pipeline', 'review', 'replay']),
@@ -117,7 +120,7 @@ const Decision = z.object({
   reviewer: z.string().nullable(),
   reason: z.string().nullable(),
   replayedFrom: z.string().nullable(),
-  supersedes: z.object({ version: z.number().int(), outcome: z.string() }).nullable(),
+  supersedes: VersionOutcome.nullable(),
   reasons: z.array(Reason),
   findings: z.array(Finding),
   documentClass: z.string().nullable(),
@@ -206,7 +209,7 @@ export const Layout = z.object({
 export const ReviewResponse = z.object({
   documentId: z.string(),
   decision: Decision,
-  previous: z.object({ version: z.number().int(), outcome: z.string() }),
+  previous: VersionOutcome,
   stillFiring: z.array(Finding),
   delivery: z.object({ location: z.string().nullable(), error: z.object({ name: z.string(), message: z.string() }).nullable() }).nullable(),
 });
@@ -248,20 +251,21 @@ const Counts = z.object({
   duplicates: z.number().int(),
 });
 
+/** A batch with its counts: an item of BatchList, the head of BatchDetail, part of UploadProcessed. */
+const BatchSummary = z.object({
+  batchId: z.string(),
+  status: z.string(),
+  source: z.string(),
+  createdAt: z.string(),
+  completedAt: z.string().nullable(),
+  received: z.number().int(),
+  counts: Counts,
+  reconciled: z.boolean().describe('received = pass + hold + reject + failed'),
+  reasons: z.record(z.string(), z.number()).nullable(),
+});
+
 export const BatchList = z.object({
-  items: z.array(
-    z.object({
-      batchId: z.string(),
-      status: z.string(),
-      source: z.string(),
-      createdAt: z.string(),
-      completedAt: z.string().nullable(),
-      received: z.number().int(),
-      counts: Counts,
-      reconciled: z.boolean().describe('received = pass + hold + reject + failed'),
-      reasons: z.record(z.string(), z.number()).nullable(),
-    }),
-  ),
+  items: z.array(BatchSummary),
   nextCursor: z.string().nullable(),
 });
 
@@ -277,16 +281,7 @@ const BatchDocument = z.object({
     .describe('Where a later review or replay moved it; the batch keeps its own outcome.'),
 });
 
-export const BatchDetail = z.object({
-  batchId: z.string(),
-  status: z.string(),
-  source: z.string(),
-  createdAt: z.string(),
-  completedAt: z.string().nullable(),
-  received: z.number().int(),
-  counts: Counts,
-  reconciled: z.boolean().describe('received = pass + hold + reject + failed'),
-  reasons: z.record(z.string(), z.number()).nullable(),
+export const BatchDetail = BatchSummary.extend({
   documents: z.object({
     pass: z.array(BatchDocument),
     hold: z.array(BatchDocument),
@@ -309,15 +304,7 @@ export const UploadQueued = z.object({
 
 export const UploadProcessed = z.object({
   batches: z
-    .array(
-      z.object({
-        batchId: z.string(),
-        status: z.string(),
-        received: z.number().int(),
-        counts: Counts,
-        reconciled: z.boolean().describe('received = pass + hold + reject + failed'),
-      }),
-    )
+    .array(BatchSummary.pick({ batchId: true, status: true, received: true, counts: true, reconciled: true }))
     .describe('The batches that took in these uploads (usually one).'),
   documents: z.array(
     UploadItem.extend({
@@ -412,15 +399,31 @@ const idParam = {
 
 const role = (r: 'viewer' | 'reviewer' | 'admin'): Record<string, unknown> => ({ 'x-required-role': r });
 
+/** A read operation: every GET needs the viewer role. */
+const viewerGet = (
+  operationId: string,
+  summary: string,
+  parameters: Record<string, unknown>[],
+  responses: Record<string, unknown>,
+): Record<string, unknown> => ({ operationId, summary, ...role('viewer'), parameters, responses });
+
+/** The schema of raw bytes of one media type. */
+const bytes = (mediaType: string): Record<string, unknown> => ({ type: 'string', contentMediaType: mediaType });
+
+/** A response whose body is raw bytes of one media type. */
+const binary = (mediaType: string, description: string): Record<string, unknown> => ({
+  description,
+  content: { [mediaType]: { schema: bytes(mediaType) } },
+});
+
 export const openapiPaths = (): Record<string, unknown> => ({
   '/api/v1/documents': {
-    get: {
-      operationId: 'listDocuments',
-      summary: 'Documents, newest first, with filters and keyset pagination',
-      ...role('viewer'),
-      parameters: parametersOf(ListDocumentsQuery, 'query'),
-      responses: { '200': json('DocumentList', 'A page of documents'), ...errors(400, 401, 403) },
-    },
+    get: viewerGet(
+      'listDocuments',
+      'Documents, newest first, with filters and keyset pagination',
+      parametersOf(ListDocumentsQuery, 'query'),
+      { '200': json('DocumentList', 'A page of documents'), ...errors(400, 401, 403) },
+    ),
     post: {
       operationId: 'uploadDocuments',
       summary: 'Upload documents (multipart, one or more `file` parts)',
@@ -436,7 +439,7 @@ export const openapiPaths = (): Record<string, unknown> => ({
           'multipart/form-data': {
             schema: {
               type: 'object',
-              properties: { file: { type: 'array', items: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+              properties: { file: { type: 'array', items: bytes('application/octet-stream') } },
               required: ['file'],
             },
           },
@@ -450,53 +453,41 @@ export const openapiPaths = (): Record<string, unknown> => ({
     },
   },
   '/api/v1/documents/{id}': {
-    get: {
-      operationId: 'getDocument',
-      summary: 'Where a document is and why: status, decision, fields (sensitive masked), findings, chain, timeline',
-      ...role('viewer'),
-      parameters: [idParam],
-      responses: { '200': json('DocumentDetail', 'The document'), ...errors(400, 401, 403, 404) },
-    },
+    get: viewerGet(
+      'getDocument',
+      'Where a document is and why: status, decision, fields (sensitive masked), findings, chain, timeline',
+      [idParam],
+      { '200': json('DocumentDetail', 'The document'), ...errors(400, 401, 403, 404) },
+    ),
   },
   '/api/v1/documents/{id}/original': {
-    get: {
-      operationId: 'getOriginal',
-      summary: 'The original bytes, as an attachment',
-      ...role('viewer'),
-      parameters: [idParam],
-      responses: {
-        '200': {
-          description: 'The original',
-          content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
-        },
-        ...errors(401, 403, 404),
-      },
-    },
+    get: viewerGet('getOriginal', 'The original bytes, as an attachment', [idParam], {
+      '200': binary('application/octet-stream', 'The original'),
+      ...errors(401, 403, 404),
+    }),
   },
   '/api/v1/documents/{id}/layout': {
-    get: {
-      operationId: 'getLayout',
-      summary: 'Per page: size, word boxes and field boxes (names and confidence, no values) from the extraction the current decision used',
-      ...role('viewer'),
-      parameters: [idParam, ...parametersOf(LayoutQuery, 'query')],
-      responses: { '200': json('Layout', 'The layout'), ...errors(400, 401, 403, 404) },
-    },
+    get: viewerGet(
+      'getLayout',
+      'Per page: size, word boxes and field boxes (names and confidence, no values) from the extraction the current decision used',
+      [idParam, ...parametersOf(LayoutQuery, 'query')],
+      { '200': json('Layout', 'The layout'), ...errors(400, 401, 403, 404) },
+    ),
   },
   '/api/v1/documents/{id}/pages/{n}': {
-    get: {
-      operationId: 'getPage',
-      summary: 'A page rendered as PNG',
-      ...role('viewer'),
-      parameters: [
+    get: viewerGet(
+      'getPage',
+      'A page rendered as PNG',
+      [
         idParam,
         { name: 'n', in: 'path', required: true, description: '1-based page number', schema: { type: 'integer', minimum: 1 } },
         ...parametersOf(PageQuery, 'query'),
       ],
-      responses: {
-        '200': { description: 'The page', content: { 'image/png': { schema: { type: 'string', contentMediaType: 'image/png' } } } },
+      {
+        '200': binary('image/png', 'The page'),
         ...errors(400, 401, 403, 404, 422),
       },
-    },
+    ),
   },
   '/api/v1/documents/{id}/review': {
     post: {
@@ -513,30 +504,23 @@ export const openapiPaths = (): Record<string, unknown> => ({
     },
   },
   '/api/v1/review-queue': {
-    get: {
-      operationId: 'reviewQueue',
-      summary: 'Held documents, oldest first',
-      ...role('viewer'),
-      parameters: parametersOf(ReviewQueueQuery, 'query'),
-      responses: { '200': json('ReviewQueue', 'The queue'), ...errors(400, 401, 403) },
-    },
+    get: viewerGet('reviewQueue', 'Held documents, oldest first', parametersOf(ReviewQueueQuery, 'query'), {
+      '200': json('ReviewQueue', 'The queue'),
+      ...errors(400, 401, 403),
+    }),
   },
   '/api/v1/batches': {
-    get: {
-      operationId: 'listBatches',
-      summary: 'Recent batches with their counts, newest first',
-      ...role('viewer'),
-      parameters: parametersOf(ListBatchesQuery, 'query'),
-      responses: { '200': json('BatchList', 'A page of batches'), ...errors(400, 401, 403) },
-    },
+    get: viewerGet('listBatches', 'Recent batches with their counts, newest first', parametersOf(ListBatchesQuery, 'query'), {
+      '200': json('BatchList', 'A page of batches'),
+      ...errors(400, 401, 403),
+    }),
   },
   '/api/v1/batches/{id}': {
-    get: {
-      operationId: 'getBatch',
-      summary: 'One batch: counts, reconciliation and its documents by outcome',
-      ...role('viewer'),
-      parameters: [{ name: 'id', in: 'path', required: true, description: 'A batch id, or `latest`', schema: { type: 'string' } }],
-      responses: { '200': json('BatchDetail', 'The batch'), ...errors(401, 403, 404) },
-    },
+    get: viewerGet(
+      'getBatch',
+      'One batch: counts, reconciliation and its documents by outcome',
+      [{ name: 'id', in: 'path', required: true, description: 'A batch id, or `latest`', schema: { type: 'string' } }],
+      { '200': json('BatchDetail', 'The batch'), ...errors(401, 403, 404) },
+    ),
   },
 });

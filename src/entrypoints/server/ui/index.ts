@@ -14,7 +14,6 @@ import { ROLE_RANK, type AppEnv, type Principal, type ServerDeps } from '../type
 import { CONSOLE_JS } from './assets/app.js';
 import { CONSOLE_ICON } from './assets/icon.js';
 import { CONSOLE_CSS } from './assets/styles.js';
-import { DashboardStats } from './dashboard-stats.js';
 import { html, type Html } from './html.js';
 import { ASSET_CSS, ASSET_ICON, ASSET_JS, page, type NavKey } from './layout.js';
 import { batchPage, batchesPage } from './pages/batches.js';
@@ -61,11 +60,9 @@ export const registerUi = (app: Hono<AppEnv>, deps: ServerDeps): void => {
   const sensitive = sensitiveFieldNames(config.fields);
   const classNames = config.classify.classes.map((c) => c.name);
   const dbFile = path.join(runtime.dataDir, 'docroute.db');
-  // Read-only connections of their own, opened on first use (the store creates the file).
+  // A read-only connection of its own, opened on first use (the store creates the file).
   let queries: SqliteQueries | undefined;
-  let stats: DashboardStats | undefined;
   const q = (): SqliteQueries => (queries ??= new SqliteQueries(dbFile));
-  const s = (): DashboardStats => (stats ??= new DashboardStats(dbFile));
 
   setLoginPage(app, loginPage);
 
@@ -99,15 +96,15 @@ export const registerUi = (app: Hono<AppEnv>, deps: ServerDeps): void => {
     const now = deps.now();
     const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
     const days = Array.from({ length: DAYS }, (_, i) => new Date(today - (DAYS - 1 - i) * 86_400_000).toISOString().slice(0, 10));
-    const perDay = s().firstSeenPerDay(days[0] ?? '');
+    const perDay = q().firstSeenPerDay(days[0] ?? '');
     const oldest = store.routesWithOutcome('hold', 1)[0];
     return render(
       c,
       'Dashboard',
       'dashboard',
       dashboardPage({
-        routes: s().routeCounts(),
-        classes: s().classCounts(),
+        routes: q().routeCounts(),
+        classes: q().classCounts(),
         perDay: days.map((day) => ({ day, count: perDay.get(day) ?? 0 })),
         batches: q().listBatches(null, 8),
         oldestHeld: oldest

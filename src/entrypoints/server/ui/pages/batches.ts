@@ -1,5 +1,6 @@
 import type { BatchRow } from '../../../../adapters/local/sqlite-queries.js';
 import type { BatchOutcomeRecord, RouteRecord } from '../../../../ports/ledger.js';
+import { batchLink, codeList, listTable, num } from '../components.js';
 import { html, type Html } from '../html.js';
 import { badge, docLink, when } from '../layout.js';
 
@@ -30,7 +31,11 @@ export const reconciliationLine = (b: Pick<BatchRow, 'received' | 'counts' | 'st
 
 const reasonsLine = (reasons: Readonly<Record<string, number>> | null): Html =>
   reasons && Object.keys(reasons).length
-    ? html`${Object.entries(reasons).map(([code, n], i) => html`${i ? ', ' : ''}<code>${code}</code> ×${n}`)}`
+    ? codeList(
+        Object.entries(reasons),
+        ([code]) => code,
+        ([, n]) => ` ×${n}`,
+      )
     : html`<span class="muted">–</span>`;
 
 export const batchesPage = (input: {
@@ -39,41 +44,22 @@ export const batchesPage = (input: {
   readonly first: boolean;
 }): Html =>
   html`<h1>Batches</h1>
-    ${
-      input.batches.length
-        ? html`<table>
-            <thead>
-              <tr>
-                <th scope="col">Batch</th>
-                <th scope="col">Started (UTC)</th>
-                <th scope="col">Completed (UTC)</th>
-                <th scope="col">Status</th>
-                <th scope="col">Source</th>
-                <th scope="col">Reconciliation</th>
-                <th scope="col" class="num">Duplicates</th>
-                <th scope="col">Reasons</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${input.batches.map(
-                (b) =>
-                  html`<tr>
-                    <td>
-                      <a href="/batches/${encodeURIComponent(b.batchId)}"><code>${b.batchId}</code></a>
-                    </td>
-                    <td>${when(b.createdAt)}</td>
-                    <td>${when(b.completedAt)}</td>
-                    <td>${b.status}</td>
-                    <td>${b.source}</td>
-                    <td>${reconciliationLine(b)}</td>
-                    <td class="num">${b.counts.duplicates}</td>
-                    <td>${reasonsLine(b.reasons)}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : html`<p class="muted">No batches yet.</p>`
-    }
+    ${listTable(
+      input.batches,
+      ['Batch', 'Started (UTC)', 'Completed (UTC)', 'Status', 'Source', 'Reconciliation', num('Duplicates'), 'Reasons'],
+      (b) =>
+        html`<tr>
+          <td>${batchLink(b.batchId)}</td>
+          <td>${when(b.createdAt)}</td>
+          <td>${when(b.completedAt)}</td>
+          <td>${b.status}</td>
+          <td>${b.source}</td>
+          <td>${reconciliationLine(b)}</td>
+          <td class="num">${b.counts.duplicates}</td>
+          <td>${reasonsLine(b.reasons)}</td>
+        </tr>`,
+      'No batches yet.',
+    )}
     <nav class="pager" aria-label="Pages">
       ${input.first ? '' : html`<a href="/batches">Newest</a>`}${
         input.next ? html`<a href="/batches?after=${encodeURIComponent(input.next)}" rel="next">Older batches</a>` : ''
@@ -118,38 +104,22 @@ export const batchPage = (d: BatchPageData): Html => {
       <dd>${reasonsLine(b.reasons)}</dd>
     </dl>
     <h2>Documents</h2>
-    ${
-      sorted.length
-        ? html`<table>
-            <thead>
-              <tr>
-                <th scope="col">Outcome in batch</th>
-                <th scope="col">Document</th>
-                <th scope="col">Name</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Now</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${sorted.map((doc) => {
-                const now = d.now.get(doc.documentId);
-                const moved = now && now.outcome !== doc.outcome;
-                return html`<tr>
-                  <td>${badge(doc.outcome)}${doc.duplicate ? html` <span class="muted">duplicate</span>` : ''}</td>
-                  <td>${docLink(doc.documentId)}</td>
-                  <td>${doc.name}</td>
-                  <td>
-                    ${doc.reasonCode ? html`<code>${doc.reasonCode}</code>` : ''}${
-                      doc.errorName ? html` <code>${doc.errorName}</code>` : ''
-                    }
-                  </td>
-                  <td>
-                    ${moved ? html`${badge(now.outcome)} <span class="muted">by ${now.kind}, decision ${now.version}</span>` : html`<span class="muted">same</span>`}
-                  </td>
-                </tr>`;
-              })}
-            </tbody>
-          </table>`
-        : html`<p class="muted">No documents.</p>`
-    }`;
+    ${listTable(
+      sorted,
+      ['Outcome in batch', 'Document', 'Name', 'Reason', 'Now'],
+      (doc) => {
+        const now = d.now.get(doc.documentId);
+        const moved = now && now.outcome !== doc.outcome;
+        return html`<tr>
+          <td>${badge(doc.outcome)}${doc.duplicate ? html` <span class="muted">duplicate</span>` : ''}</td>
+          <td>${docLink(doc.documentId)}</td>
+          <td>${doc.name}</td>
+          <td>${doc.reasonCode ? html`<code>${doc.reasonCode}</code>` : ''}${doc.errorName ? html` <code>${doc.errorName}</code>` : ''}</td>
+          <td>
+            ${moved ? html`${badge(now.outcome)} <span class="muted">by ${now.kind}, decision ${now.version}</span>` : html`<span class="muted">same</span>`}
+          </td>
+        </tr>`;
+      },
+      'No documents.',
+    )}`;
 };

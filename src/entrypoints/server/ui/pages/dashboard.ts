@@ -1,6 +1,6 @@
-import type { BatchRow } from '../../../../adapters/local/sqlite-queries.js';
+import type { BatchRow, ClassCounts, RouteCounts } from '../../../../adapters/local/sqlite-queries.js';
 import { barChart, type Bar } from '../chart.js';
-import type { ClassCounts, RouteCounts } from '../dashboard-stats.js';
+import { batchLink, listTable, num, tableHead } from '../components.js';
 import { html, type Html } from '../html.js';
 import { badge, docLink, when } from '../layout.js';
 import { age, reconciliationLine } from './batches.js';
@@ -43,12 +43,7 @@ export const dashboardPage = (d: DashboardData): Html => {
       <section class="card" aria-labelledby="c-routes">
         <h2 id="c-routes">Documents by route</h2>
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Route</th>
-              <th scope="col" class="num">Documents</th>
-            </tr>
-          </thead>
+          ${tableHead(['Route', num('Documents')])}
           <tbody>
             <tr>
               <th scope="row">${badge('pass')}</th>
@@ -99,39 +94,25 @@ export const dashboardPage = (d: DashboardData): Html => {
     </div>
     <section aria-labelledby="c-classes">
       <h2 id="c-classes">By class</h2>
-      ${
-        d.classes.length
-          ? html`<table>
-              <thead>
-                <tr>
-                  <th scope="col">Class</th>
-                  <th scope="col" class="num">Pass</th>
-                  <th scope="col" class="num">Hold</th>
-                  <th scope="col" class="num">Reject</th>
-                  <th scope="col" class="num">Total</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${d.classes.map(
-                  (c) =>
-                    html`<tr>
-                      <th scope="row">
-                        ${
-                          c.documentClass === null
-                            ? html`<span class="muted">unclassified</span>`
-                            : html`<a href="/documents?class=${encodeURIComponent(c.documentClass)}">${c.documentClass}</a>`
-                        }
-                      </th>
-                      <td class="num">${c.pass}</td>
-                      <td class="num">${c.hold}</td>
-                      <td class="num">${c.reject}</td>
-                      <td class="num">${c.pass + c.hold + c.reject}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-          : html`<p class="muted">No routed documents yet.</p>`
-      }
+      ${listTable(
+        d.classes,
+        ['Class', num('Pass'), num('Hold'), num('Reject'), num('Total')],
+        (c) =>
+          html`<tr>
+            <th scope="row">
+              ${
+                c.documentClass === null
+                  ? html`<span class="muted">unclassified</span>`
+                  : html`<a href="/documents?class=${encodeURIComponent(c.documentClass)}">${c.documentClass}</a>`
+              }
+            </th>
+            <td class="num">${c.pass}</td>
+            <td class="num">${c.hold}</td>
+            <td class="num">${c.reject}</td>
+            <td class="num">${c.pass + c.hold + c.reject}</td>
+          </tr>`,
+        'No routed documents yet.',
+      )}
     </section>
     <section aria-labelledby="c-days">
       <h2 id="c-days">Documents per day (first seen, last 14 days, UTC)</h2>
@@ -139,38 +120,20 @@ export const dashboardPage = (d: DashboardData): Html => {
     </section>
     <section aria-labelledby="c-batches">
       <h2 id="c-batches">Recent batches</h2>
-      ${
-        d.batches.length
-          ? html`<table>
-              <thead>
-                <tr>
-                  <th scope="col">Batch</th>
-                  <th scope="col">Started (UTC)</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="num">Received</th>
-                  <th scope="col" class="num">Duration</th>
-                  <th scope="col" class="num">Throughput</th>
-                  <th scope="col">Reconciliation</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${d.batches.map(
-                  (b) =>
-                    html`<tr>
-                      <td>
-                        <a href="/batches/${encodeURIComponent(b.batchId)}"><code>${b.batchId}</code></a>
-                      </td>
-                      <td>${when(b.createdAt)}</td>
-                      <td>${b.status}</td>
-                      <td class="num">${b.received}</td>
-                      <td class="num">${duration(b)}</td>
-                      <td class="num">${throughput(b)}</td>
-                      <td>${reconciliationLine(b)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-          : html`<p class="muted">No batches yet.</p>`
-      }
+      ${listTable(
+        d.batches,
+        ['Batch', 'Started (UTC)', 'Status', num('Received'), num('Duration'), num('Throughput'), 'Reconciliation'],
+        (b) =>
+          html`<tr>
+            <td>${batchLink(b.batchId)}</td>
+            <td>${when(b.createdAt)}</td>
+            <td>${b.status}</td>
+            <td class="num">${b.received}</td>
+            <td class="num">${duration(b)}</td>
+            <td class="num">${throughput(b)}</td>
+            <td>${reconciliationLine(b)}</td>
+          </tr>`,
+        'No batches yet.',
+      )}
     </section>`;
 };

@@ -6,6 +6,7 @@ import type { ReviewView } from '../../../../orchestration/review.js';
 import type { StoredAuditRecord } from '../../../../ports/audit-log.js';
 import type { DecisionRecord } from '../../../../ports/decisions.js';
 import type { DocumentStatus } from '../../../cli/inspect.js';
+import { batchLink, listTable, num, tableHead } from '../components.js';
 import { html, type Html } from '../html.js';
 import { badge, csrfField, shortId, when } from '../layout.js';
 import { LOW_CONFIDENCE, pageViewer, type PageLayout } from '../overlay.js';
@@ -58,14 +59,7 @@ const fieldsSection = (d: DocumentPageData): Html => {
       <caption class="muted">
         Values below confidence ${LOW_CONFIDENCE} are marked LOW; sensitive values are masked to their last four characters.
       </caption>
-      <thead>
-        <tr>
-          <th scope="col">Field</th>
-          <th scope="col">Value</th>
-          <th scope="col" class="num">Confidence</th>
-          <th scope="col">Notes</th>
-        </tr>
-      </thead>
+      ${tableHead(['Field', 'Value', num('Confidence'), 'Notes'])}
       <tbody>
         ${entries.map(([name, f]) => {
           const low = f.confidence !== null && f.confidence < LOW_CONFIDENCE;
@@ -92,33 +86,19 @@ const findingsSection = (d: DocumentPageData): Html => {
         : html`<p class="muted">No reasons recorded${d.status.outcome === 'pass' ? ': every rule passed' : ''}.</p>`
     }
     <h2>Rule findings</h2>
-    ${
-      findings.length
-        ? html`<table>
-            <thead>
-              <tr>
-                <th scope="col">Rule</th>
-                <th scope="col">Reason code</th>
-                <th scope="col">Severity</th>
-                <th scope="col">Message</th>
-                <th scope="col">Fields</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${findings.map(
-                (f) =>
-                  html`<tr>
-                    <td><code>${f.ruleId}</code></td>
-                    <td><code>${f.reasonCode}</code></td>
-                    <td>${badge(f.severity)}</td>
-                    <td>${f.message}</td>
-                    <td>${f.fields.join(', ')}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : html`<p class="muted">No rule fired.</p>`
-    }`;
+    ${listTable(
+      findings,
+      ['Rule', 'Reason code', 'Severity', 'Message', 'Fields'],
+      (f) =>
+        html`<tr>
+          <td><code>${f.ruleId}</code></td>
+          <td><code>${f.reasonCode}</code></td>
+          <td>${badge(f.severity)}</td>
+          <td>${f.message}</td>
+          <td>${f.fields.join(', ')}</td>
+        </tr>`,
+      'No rule fired.',
+    )}`;
 };
 
 const decidedBy = (r: DecisionRecord): Html => {
@@ -131,7 +111,7 @@ const decidedBy = (r: DecisionRecord): Html => {
     case 'replay':
       return html`replay from ${info?.replayedFrom ?? '?'} <span class="muted">${info?.replayId ?? r.batchId}</span>`;
     case 'pipeline':
-      return html`pipeline, batch <a href="/batches/${encodeURIComponent(r.batchId)}"><code>${r.batchId}</code></a>`;
+      return html`pipeline, batch ${batchLink(r.batchId)}`;
   }
 };
 
@@ -140,15 +120,7 @@ const chainSection = (d: DocumentPageData): Html => {
   if (chain.length === 0) return html``;
   return html`<h2>Decision chain</h2>
     <table>
-      <thead>
-        <tr>
-          <th scope="col" class="num">Version</th>
-          <th scope="col">Outcome</th>
-          <th scope="col">Decided (UTC)</th>
-          <th scope="col">By</th>
-          <th scope="col">Supersedes</th>
-        </tr>
-      </thead>
+      ${tableHead([num('Version'), 'Outcome', 'Decided (UTC)', 'By', 'Supersedes'])}
       <tbody>
         ${chain.map((r) => {
           const s = r.result?.decision?.supersedes;
@@ -162,39 +134,23 @@ const chainSection = (d: DocumentPageData): Html => {
 
 const timelineSection = (d: DocumentPageData): Html =>
   html`<h2>Audit timeline</h2>
-    ${
-      d.timeline.length
-        ? html`<table id="timeline">
-            <thead>
-              <tr>
-                <th scope="col">At (UTC)</th>
-                <th scope="col">Step</th>
-                <th scope="col">Event</th>
-                <th scope="col" class="num">Attempt</th>
-                <th scope="col" class="num">ms</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Codes</th>
-                <th scope="col">Note</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${d.timeline.map(
-                (r) =>
-                  html`<tr>
-                    <td>${when(r.at)}</td>
-                    <td>${r.step}</td>
-                    <td>${r.event}${r.errorName ? html` <code>${r.errorName}</code>` : ''}</td>
-                    <td class="num">${r.attempt}</td>
-                    <td class="num">${r.durationMs === undefined ? '' : Math.round(r.durationMs)}</td>
-                    <td>${r.outcome ? badge(r.outcome) : ''}</td>
-                    <td>${(r.reasonCodes ?? []).join(', ')}</td>
-                    <td>${r.note ?? ''}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : html`<p class="muted">No audit records.</p>`
-    }`;
+    ${listTable(
+      d.timeline,
+      ['At (UTC)', 'Step', 'Event', num('Attempt'), num('ms'), 'Outcome', 'Codes', 'Note'],
+      (r) =>
+        html`<tr>
+          <td>${when(r.at)}</td>
+          <td>${r.step}</td>
+          <td>${r.event}${r.errorName ? html` <code>${r.errorName}</code>` : ''}</td>
+          <td class="num">${r.attempt}</td>
+          <td class="num">${r.durationMs === undefined ? '' : Math.round(r.durationMs)}</td>
+          <td>${r.outcome ? badge(r.outcome) : ''}</td>
+          <td>${(r.reasonCodes ?? []).join(', ')}</td>
+          <td>${r.note ?? ''}</td>
+        </tr>`,
+      'No audit records.',
+      'timeline',
+    )}`;
 
 const reviewForm = (d: DocumentPageData): Html => {
   const view = d.view;
@@ -251,14 +207,7 @@ const reviewForm = (d: DocumentPageData): Html => {
                 version and the extraction is never overwritten.
               </p>
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Field</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Current</th>
-                    <th scope="col">Correction</th>
-                  </tr>
-                </thead>
+                ${tableHead(['Field', 'Type', 'Current', 'Correction'])}
                 <tbody>
                   ${d.specs.map((s) => {
                     const f = fields[s.name];
@@ -321,9 +270,7 @@ export const documentPage = (d: DocumentPageData): Html => {
       ${
         s.batchId
           ? html`<dt>Batch</dt>
-              <dd>
-                <a href="/batches/${encodeURIComponent(s.batchId)}"><code>${s.batchId}</code></a>
-              </dd>`
+              <dd>${batchLink(s.batchId)}</dd>`
           : ''
       }
       ${

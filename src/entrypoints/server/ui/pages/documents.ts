@@ -1,4 +1,5 @@
 import type { DocumentRow, DocumentState } from '../../../../adapters/local/sqlite-queries.js';
+import { codeList, listTable, num } from '../components.js';
 import { html, type Html } from '../html.js';
 import { badge, docLink, when } from '../layout.js';
 
@@ -48,43 +49,23 @@ export const documentsPage = (d: DocumentsPageData): Html => {
       </div>
       <button type="submit">Filter</button> <a href="/documents">Clear</a>
     </form>
-    ${
-      d.rows.length
-        ? html`<table>
-            <thead>
-              <tr>
-                <th scope="col">Route</th>
-                <th scope="col">Document</th>
-                <th scope="col">Name</th>
-                <th scope="col">Class</th>
-                <th scope="col" class="num">Confidence</th>
-                <th scope="col">Reasons</th>
-                <th scope="col">Status</th>
-                <th scope="col">First seen (UTC)</th>
-                <th scope="col">Decided (UTC)</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${d.rows.map(
-                (r) =>
-                  html`<tr>
-                    <td>${badge(r.route)}</td>
-                    <td>${docLink(r.documentId)}</td>
-                    <td>${r.name}</td>
-                    <td>${r.documentClass ?? ''}</td>
-                    <td class="num">${r.confidence === null ? '' : r.confidence.toFixed(2)}</td>
-                    <td>${r.reasonCodes.map((c, i) => html`${i ? ', ' : ''}<code>${c}</code>`)}</td>
-                    <td>
-                      ${r.status}${r.decision && r.decision.version > 1 ? html` <span class="muted">(${r.decision.kind})</span>` : ''}
-                    </td>
-                    <td>${when(r.firstSeenAt)}</td>
-                    <td>${when(r.decidedAt)}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : html`<p class="muted">No documents match.</p>`
-    }
+    ${listTable(
+      d.rows,
+      ['Route', 'Document', 'Name', 'Class', num('Confidence'), 'Reasons', 'Status', 'First seen (UTC)', 'Decided (UTC)'],
+      (r) =>
+        html`<tr>
+          <td>${badge(r.route)}</td>
+          <td>${docLink(r.documentId)}</td>
+          <td>${r.name}</td>
+          <td>${r.documentClass ?? ''}</td>
+          <td class="num">${r.confidence === null ? '' : r.confidence.toFixed(2)}</td>
+          <td>${codeList(r.reasonCodes, (c) => c)}</td>
+          <td>${r.status}${r.decision && r.decision.version > 1 ? html` <span class="muted">(${r.decision.kind})</span>` : ''}</td>
+          <td>${when(r.firstSeenAt)}</td>
+          <td>${when(r.decidedAt)}</td>
+        </tr>`,
+      'No documents match.',
+    )}
     <nav class="pager" aria-label="Pages">
       ${d.firstQuery !== null ? html`<a href="/documents${d.firstQuery}">Newest</a>` : ''}
       ${d.prevQuery !== null ? html`<a href="/documents${d.prevQuery}" rel="prev">Previous</a>` : ''}

@@ -1,4 +1,5 @@
 import type { RouteRecord } from '../../../../ports/ledger.js';
+import { codeList, listTable, num } from '../components.js';
 import { html, type Html } from '../html.js';
 import { docLink, when } from '../layout.js';
 import { age } from './batches.js';
@@ -29,34 +30,19 @@ export const reviewQueuePage = (d: ReviewQueueData): Html =>
         </li>
       </ul>
     </details>
-    ${
-      d.held.length
-        ? html`<table id="queue">
-            <thead>
-              <tr>
-                <th scope="col">Document</th>
-                <th scope="col">Name</th>
-                <th scope="col">Held since (UTC)</th>
-                <th scope="col">Waiting</th>
-                <th scope="col">Class</th>
-                <th scope="col" class="num">Confidence</th>
-                <th scope="col">Why</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${d.held.map(
-                (r) =>
-                  html`<tr data-href="/documents/${encodeURIComponent(r.documentId)}">
-                    <td>${docLink(r.documentId)}</td>
-                    <td>${r.name}</td>
-                    <td>${when(r.decidedAt)}</td>
-                    <td>${age(r.decidedAt, d.now)}</td>
-                    <td>${r.documentClass ?? ''}</td>
-                    <td class="num">${r.confidence === null ? '' : r.confidence.toFixed(2)}</td>
-                    <td>${r.reasons.map((x, i) => html`${i ? ', ' : ''}<code>${x.code}</code>`)}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : html`<p class="muted">Nothing awaits review.</p>`
-    }`;
+    ${listTable(
+      d.held,
+      ['Document', 'Name', 'Held since (UTC)', 'Waiting', 'Class', num('Confidence'), 'Why'],
+      (r) =>
+        html`<tr data-href="/documents/${encodeURIComponent(r.documentId)}">
+          <td>${docLink(r.documentId)}</td>
+          <td>${r.name}</td>
+          <td>${when(r.decidedAt)}</td>
+          <td>${age(r.decidedAt, d.now)}</td>
+          <td>${r.documentClass ?? ''}</td>
+          <td class="num">${r.confidence === null ? '' : r.confidence.toFixed(2)}</td>
+          <td>${codeList(r.reasons, (x) => x.code)}</td>
+        </tr>`,
+      'Nothing awaits review.',
+      'queue',
+    )}`;
