@@ -1,4 +1,15 @@
-import type { Classification, Decision, DecisionInfo, DocumentId, FieldSet, FieldValue, Outcome, RouteResult } from './document.js';
+import type {
+  Classification,
+  Decision,
+  DecisionInfo,
+  DecisionKind,
+  DocumentId,
+  FieldSet,
+  FieldValue,
+  Finding,
+  Outcome,
+  RouteResult,
+} from './document.js';
 import { maskValue } from './mask.js';
 
 /** How a classification names its classifier in a decision record: with its model when it has one. */
@@ -40,3 +51,18 @@ export const decisionRecordOf = (input: {
   classifier: classifierLabel(input.classification),
   decision: input.info,
 });
+
+/** Who made a decision, for people: "review by alice", "replay from validate" or "pipeline". */
+export const decisionAuthor = (
+  kind: DecisionKind,
+  info?: { readonly reviewer?: string | null | undefined; readonly replayedFrom?: string | null | undefined } | null,
+): string =>
+  kind === 'review'
+    ? `review by ${info?.reviewer ?? 'a reviewer'}`
+    : kind === 'replay'
+      ? `replay from ${info?.replayedFrom ?? '?'}`
+      : 'pipeline';
+
+/** The audit note's "; rules a, b" naming the rules that fired (ids are config names, not content). */
+export const rulesFiredNote = (findings: readonly Finding[]): string =>
+  findings.length ? `; rules ${[...new Set(findings.map((f) => f.ruleId))].join(', ')}` : '';

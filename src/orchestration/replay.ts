@@ -1,5 +1,5 @@
 import type { StepVersions } from '../config/load.js';
-import { decisionRecordOf } from '../domain/decision-record.js';
+import { decisionRecordOf, rulesFiredNote } from '../domain/decision-record.js';
 import type { Classification, Decision, DocumentId, FieldSet, Outcome, ReplayFrom } from '../domain/document.js';
 import { toPipelineError } from '../domain/errors.js';
 import { withRetry } from '../domain/retry.js';
@@ -203,9 +203,7 @@ export const createReplayService = (deps: ReplayDeps) => {
       event: 'replayed',
       outcome: record.outcome,
       reasonCodes,
-      note: `from ${from}; decision ${version} supersedes ${decision.outcome} (decision ${decision.version}); config ${deps.task.configVersion}, ruleset ${deps.task.rulesetVersion}${
-        record.findings.length ? `; rules ${[...new Set(record.findings.map((f) => f.ruleId))].join(', ')}` : ''
-      }`,
+      note: `from ${from}; decision ${version} supersedes ${decision.outcome} (decision ${decision.version}); config ${deps.task.configVersion}, ruleset ${deps.task.rulesetVersion}${rulesFiredNote(record.findings)}`,
     });
     if (!applied) {
       return {

@@ -17,7 +17,7 @@ import {
 import { extractText, hasText, OCR_RATE_KEY, type ExtractOptions } from '../domain/extract.js';
 import { extractFields } from '../domain/extract-fields.js';
 import { decide } from '../domain/route.js';
-import { decisionRecordOf } from '../domain/decision-record.js';
+import { decisionRecordOf, rulesFiredNote } from '../domain/decision-record.js';
 import { summarize, type BatchSummary } from '../domain/summarize.js';
 import { factsOf, type CompiledRules } from '../domain/validate.js';
 import type { AuditLog } from '../ports/audit-log.js';
@@ -289,8 +289,6 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
     };
 
   /** Places a decided document and records the route, once per document, ever. */
-  const rulesNote = (result: RouteResult): string =>
-    result.findings.length ? `; rules ${[...new Set(result.findings.map((f) => f.ruleId))].join(', ')}` : '';
 
   const deliver = async (item: ItemState, outcome: Outcome, result: RouteResult, reasonCodes: string[]) => {
     const existing = await ledger.getRoute(item.document.documentId);
@@ -323,7 +321,7 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         outcome,
         reasonCodes,
         // Rule ids are configuration names, not content: they answer "which rule?" in the trail.
-        note: `config ${result.configVersion}, ruleset ${result.rulesetVersion}${rulesNote(result)}`,
+        note: `config ${result.configVersion}, ruleset ${result.rulesetVersion}${rulesFiredNote(result.findings)}`,
       },
       { result, steps: stepsUsed },
     );

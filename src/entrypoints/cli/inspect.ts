@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { SqliteStore } from '../../adapters/local/sqlite-store.js';
-import type { DocumentId } from '../../domain/document.js';
+import { decisionAuthor } from '../../domain/decision-record.js';
+import type { DecisionKind, DocumentId } from '../../domain/document.js';
 import { formatTimeline, rel, table } from './format.js';
 
 /** A document id from a full id, an id prefix, or the path of a file (hashed, not ingested). */
@@ -113,12 +114,7 @@ export const formatStatus = (s: DocumentStatus): string => {
     rows.push(['Routed', `${s.routedAt ?? ''}  by batch ${s.batchId ?? ''}`]);
     const d = s.decision;
     if (d && d.version > 1) {
-      const by =
-        d.kind === 'review'
-          ? `review by ${d.reviewer ?? 'a reviewer'}${d.reason ? `: "${d.reason}"` : ''}`
-          : d.kind === 'replay'
-            ? `replay from ${d.replayedFrom ?? '?'}`
-            : d.kind;
+      const by = `${decisionAuthor(d.kind as DecisionKind, d)}${d.kind === 'review' && d.reason ? `: "${d.reason}"` : ''}`;
       rows.push([
         'Decided',
         `${d.decidedAt}  decision ${d.version}, ${by}${d.supersedes ? `; supersedes ${d.supersedes.outcome} (decision ${d.supersedes.version})` : ''}`,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { LoadedConfig } from '../../config/load.js';
 import type { DocumentId } from '../../domain/document.js';
+import { decisionAuthor } from '../../domain/decision-record.js';
 import { maskValue } from '../../domain/mask.js';
 import { parseCorrections, type ReviewAction } from '../../domain/review.js';
 import type { DecisionRecord } from '../../ports/decisions.js';
@@ -26,16 +27,8 @@ interface Deps {
 const when = (iso: string): string => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
 /** "decision 2 (review by alice, 2026-…)" */
-export const describeDecision = (d: DecisionRecord): string => {
-  const info = d.result?.decision;
-  const who =
-    d.kind === 'review'
-      ? `review by ${info?.reviewer ?? 'a reviewer'}`
-      : d.kind === 'replay'
-        ? `replay from ${info?.replayedFrom ?? '?'}`
-        : 'pipeline';
-  return `decision ${d.version} (${who}, ${when(d.decidedAt)})`;
-};
+export const describeDecision = (d: DecisionRecord): string =>
+  `decision ${d.version} (${decisionAuthor(d.kind, d.result?.decision)}, ${when(d.decidedAt)})`;
 
 const noData = (loaded: LoadedConfig): number => {
   err(`docroute: no docroute data in ${rel(loaded.config.dataDir)} yet (run \`docroute run <inbox>\` or \`docroute demo\` first)`);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { decisionAuthor } from '../../domain/decision-record.js';
 import path from 'node:path';
 import type { Context, Hono } from 'hono';
 import type { z } from 'zod';
@@ -190,11 +191,8 @@ const whoDecided = (d: DecisionRecord | null): Json | null =>
       }
     : null;
 
-const describeDecision = (d: DecisionRecord): string => {
-  const by =
-    d.kind === 'review' ? `review by ${d.result?.decision?.reviewer ?? 'a reviewer'}` : d.kind === 'replay' ? 'a replay' : 'the pipeline';
-  return `decision ${d.version} (${by}, ${d.decidedAt})`;
-};
+const describeDecision = (d: DecisionRecord): string =>
+  `decision ${d.version} (${decisionAuthor(d.kind, d.result?.decision)}, ${d.decidedAt})`;
 
 /** `Content-Disposition: attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266/5987). */
 const attachment = (name: string): string => {
