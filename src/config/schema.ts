@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { FieldSpecSchema } from './field-spec.js';
+import { FaultsSchema } from './faults.js';
+import { ObservabilitySchema } from './observability.js';
+import { SecuritySchema } from './security.js';
 
 export { FieldSpecSchema, type FieldSpec } from './field-spec.js';
 import type { FieldSpec } from './field-spec.js';
@@ -322,6 +325,14 @@ export const ConfigSchema = z
       .default({ intervalMs: 2000, settleMs: 1000, batchSize: 20 }),
     /** Per-outcome destinations of decided documents. */
     route: RouteSchema.default({ destinations: { pass: {}, hold: {}, reject: {} } }),
+    /** Fault injection for gamedays and crash trials (DOCROUTE_FAULTS wins); off when empty. */
+    faults: FaultsSchema.default({}),
+    /** Logs, traces and in-process metrics derived from the audit trail; off by default. */
+    observability: ObservabilitySchema.default({ logs: { level: 'info', destination: 'none' }, traces: { headers: {} } }),
+    /** Encryption at rest in the embedded mode (keyring + per-classification data keys); off by default. */
+    security: SecuritySchema.default({
+      encryption: { enabled: false, classifications: { originals: 'restricted', outputs: 'restricted', checkpoints: 'restricted' } },
+    }),
   })
   .strict();
 

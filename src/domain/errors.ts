@@ -35,6 +35,17 @@ export class StepTimeoutError extends PipelineError {
 }
 
 /**
+ * The disk (or the database) is full: ENOSPC, EDQUOT, SQLITE_FULL. Retryable: space is freed by
+ * an operator or a cleanup job, and the write then succeeds; a run that outlasts its retries fails
+ * the documents cleanly, and a re-run completes them.
+ */
+export class StorageFullError extends PipelineError {
+  override readonly name = 'StorageFullError' as const;
+  readonly retryable = true;
+  readonly reasonCode = 'STORAGE_FULL' as const;
+}
+
+/**
  * A model answered, but not in the agreed shape (no tool call, invalid JSON, a class not in the
  * list). Retryable, because sampling again often fixes it, but only as often as the retry policy
  * allows: a model that keeps answering badly fails the document rather than looping.
@@ -54,7 +65,12 @@ export type DocumentReasonCode =
   | 'TOO_LARGE'
   | 'TOO_MANY_PAGES'
   | 'IMAGE_TOO_LARGE'
-  | 'NO_TEXT_FOUND';
+  | 'PAGE_TOO_LARGE'
+  | 'DECOMPRESSED_TOO_LARGE'
+  | 'NO_TEXT_FOUND'
+  | 'NOT_A_REGULAR_FILE'
+  | 'UNREADABLE'
+  | 'FILE_CHANGED_WHILE_READ';
 
 /**
  * The document itself is unusable. Terminal: retrying cannot help. The state machine routes the
@@ -88,7 +104,23 @@ export class CorruptDocumentError extends DocumentError {
 
 export class DocumentTooLargeError extends DocumentError {
   override readonly name = 'DocumentTooLargeError' as const;
-  constructor(message: string, reasonCode: 'TOO_LARGE' | 'TOO_MANY_PAGES' | 'IMAGE_TOO_LARGE' = 'TOO_LARGE') {
+  constructor(
+    message: string,
+    reasonCode: 'TOO_LARGE' | 'TOO_MANY_PAGES' | 'IMAGE_TOO_LARGE' | 'PAGE_TOO_LARGE' | 'DECOMPRESSED_TOO_LARGE' = 'TOO_LARGE',
+  ) {
+    super(message, reasonCode);
+  }
+}
+
+/**
+ * An inbox entry that cannot be taken in as a document: not a regular file (a symlink, a FIFO, a
+ * device), not readable, or changed while it was being copied in. It never becomes a document, so
+ * it is recorded under an id derived from where it was, without content.
+ */
+export class UnreadableInputError extends DocumentError {
+  override readonly name = 'UnreadableInputError' as const;
+  // eslint-disable-next-line @typescript-eslint/no-useless-constructor -- narrows the reason codes this class may carry
+  constructor(message: string, reasonCode: 'NOT_A_REGULAR_FILE' | 'UNREADABLE' | 'FILE_CHANGED_WHILE_READ') {
     super(message, reasonCode);
   }
 }
@@ -108,6 +140,22 @@ export class InvalidStepInputError extends PipelineError {
 /** A document's stored artefact (original or checkpoint) is missing: never silently re-created. */
 export class ArtifactMissingError extends PipelineError {
   override readonly name = 'ArtifactMissingError' as const;
+  readonly retryable = false;
+}
+
+/**
+ * An encryption key (local keyring or KMS) is missing, disabled or cannot unwrap a data key.
+ * Terminal: retrying cannot enable a key. The message names the classification and key id, never
+ * data or key material.
+ */
+export class KeyUnavailableError extends PipelineError {
+  override readonly name = 'KeyUnavailableError' as const;
+  readonly retryable = false;
+}
+
+/** A stored artefact failed authentication (tampered, truncated, swapped) or is not encrypted as configured. */
+export class ArtifactIntegrityError extends PipelineError {
+  override readonly name = 'ArtifactIntegrityError' as const;
   readonly retryable = false;
 }
 
@@ -134,13 +182,17 @@ export const ERROR_CLASSES = [
   ThrottledError,
   DependencyUnavailableError,
   StepTimeoutError,
+  StorageFullError,
   ModelOutputInvalidError,
   UnsupportedDocumentError,
   CorruptDocumentError,
   DocumentTooLargeError,
+  UnreadableInputError,
   ConfigError,
   InvalidStepInputError,
   ArtifactMissingError,
+  KeyUnavailableError,
+  ArtifactIntegrityError,
   ReconciliationError,
   InternalError,
 ] as const;
@@ -152,13 +204,17 @@ export const ERROR_TAXONOMY: Readonly<Record<string, ErrorKind>> = {
   ThrottledError: 'retryable',
   DependencyUnavailableError: 'retryable',
   StepTimeoutError: 'retryable',
+  StorageFullError: 'retryable',
   ModelOutputInvalidError: 'retryable',
   UnsupportedDocumentError: 'document',
   CorruptDocumentError: 'document',
   DocumentTooLargeError: 'document',
+  UnreadableInputError: 'document',
   ConfigError: 'terminal',
   InvalidStepInputError: 'terminal',
   ArtifactMissingError: 'terminal',
+  KeyUnavailableError: 'terminal',
+  ArtifactIntegrityError: 'terminal',
   ReconciliationError: 'terminal',
   InternalError: 'terminal',
 };

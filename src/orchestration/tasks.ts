@@ -333,10 +333,12 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
       const item = parse(ItemState, raw, task);
       return step(task, item, async () => {
         const id = item.document.documentId;
-        const size = await deps.objects.size(id);
-        if (size === null) throw new ArtifactMissingError('the original is not in the object store');
-        await ledger.registerDocument({ documentId: id, name: item.document.name, size, firstSeenBatch: item.batchId });
         const prior = await ledger.getRoute(id);
+        const size = await deps.objects.size(id);
+        // An inbox entry refused before it became a document (a symlink, a FIFO) has its reject
+        // recorded already and no original: it goes on as a routed document.
+        if (size === null && prior === null) throw new ArtifactMissingError('the original is not in the object store');
+        if (size !== null) await ledger.registerDocument({ documentId: id, name: item.document.name, size, firstSeenBatch: item.batchId });
         const duplicate = prior !== null && prior.batchId !== item.batchId;
         if (duplicate) {
           await audit.append({
@@ -467,9 +469,15 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
       );
     },
 
-    Extract: checkpointed(v.extract, summariseExtraction, async (item) =>
-      extractText(await deps.objects.get(item.document.documentId), deps, extractOptionsOf(deps.config)),
-    ),
+    Extract: checkpointed(v.extract, summariseExtraction, async (item) => {
+      const id = item.document.documentId;
+      // The size first: an original past the limit is refused without being read into memory.
+      const size = await deps.objects.size(id);
+      if (size !== null && size > deps.config.limits.maxFileBytes) {
+        throw new DocumentTooLargeError(`file is ${size} bytes; the limit is ${deps.config.limits.maxFileBytes}`);
+      }
+      return extractText(await deps.objects.get(id), deps, extractOptionsOf(deps.config));
+    }),
 
     Classify: checkpointed(
       v.classify,

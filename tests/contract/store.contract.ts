@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChainHead, ChainVerdict } from '../../src/domain/audit-chain.js';
 import type { DecisionInfo, DecisionKind, Outcome, RouteResult } from '../../src/domain/document.js';
 import type { AuditLog, AuditRecord } from '../../src/ports/audit-log.js';
 import type { CheckpointKey, Checkpoints } from '../../src/ports/checkpoints.js';
@@ -146,6 +147,16 @@ const routeDoc = async (store: ContractStore, documentId: string): Promise<void>
   });
   expect(r.first).toBe(true);
 };
+
+/** What a store that hash-chains its audit records offers besides the port (see domain/audit-chain.ts). */
+interface AuditChained {
+  verifyAuditChain(anchor?: ChainHead): ChainVerdict;
+  auditHead(): ChainHead | null;
+}
+
+const hasAuditChain = (store: object): store is AuditChained =>
+  typeof (store as Partial<AuditChained>).verifyAuditChain === 'function' &&
+  typeof (store as Partial<AuditChained>).auditHead === 'function';
 
 const eventsOf = async (store: AuditLog, documentId: string): Promise<string[]> =>
   (await store.timeline(documentId)).map((r) => `${r.event}:${r.executionId}`);
@@ -312,6 +323,43 @@ export const storeContract = (name: string, setup: () => Promise<StoreFixture>, 
         const timeline = await store.timeline(doc);
         expect(timeline.map((r) => r.attempt).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
         expect(await store.attempts('x-1', doc, 'Extract')).toBe(12);
+      });
+
+      it('where the store keeps a hash chain: append, recordRoute and supersede from any handle extend one chain that verifies', async (ctx) => {
+        const { store, another } = await open();
+        if (!hasAuditChain(store)) {
+          ctx.skip();
+          return;
+        }
+        const before = store.verifyAuditChain();
+        expect(before.ok).toBe(true);
+        const [doc, other] = [hex(), hex()];
+        const second = another();
+        await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? store : second).append(entered(doc, 'x-1', 'Extract', i + 1))),
+        );
+        await routeDoc(store, doc);
+        const s = await second.supersede(decision(doc, 2, 'review', 'pass'), {
+          ...routedAudit(doc, 'pass'),
+          step: 'Review',
+          event: 'reviewed',
+          note: 'approved',
+        });
+        expect(s.applied).toBe(true);
+        await store.append(entered(other, 'x-2', 'Extract', 1));
+        const after = store.verifyAuditChain();
+        expect(after).toMatchObject({ ok: true, rows: before.rows + 11 });
+        expect(after.head).toEqual(store.auditHead());
+        if (hasAuditChain(second)) expect(second.verifyAuditChain()).toEqual(after);
+        // The head is an anchor: the chain verifies against it, and not against a made-up one.
+        const head = store.auditHead();
+        if (!head) throw new Error('a chain with records has a head');
+        expect(store.verifyAuditChain(head).ok).toBe(true);
+        expect(store.verifyAuditChain({ seq: head.seq, hash: 'f'.repeat(64) })).toMatchObject({
+          ok: false,
+          problem: { kind: 'rewritten' },
+        });
+        expect(store.verifyAuditChain({ seq: head.seq + 5, hash: head.hash })).toMatchObject({ ok: false, problem: { kind: 'truncated' } });
       });
     });
 

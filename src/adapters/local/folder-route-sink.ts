@@ -1,9 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OUTCOMES, type Outcome, type RouteResult } from '../../domain/document.js';
-import { DependencyUnavailableError, InvalidStepInputError } from '../../domain/errors.js';
+import { DependencyUnavailableError, InvalidStepInputError, PipelineError } from '../../domain/errors.js';
+import { storageError } from '../storage-errors.js';
 import type { RouteSink } from '../../ports/route-sink.js';
+import type { EnvelopeCipher } from './envelope-cipher.js';
+import type { DataClassification } from './keyring.js';
+
+/** Encryption at rest of route entries and decision records (off when absent). */
+export interface RouteEncryption {
+  readonly cipher: EnvelopeCipher;
+  /** The outputs' classification: decision records, and entry copies. */
+  readonly classification: DataClassification;
+  /**
+   * The originals' classification. When it is the outputs' one, an entry stays a link to the
+   * (encrypted) original: no copy, same bytes. Otherwise the entry is a copy under the outputs' key.
+   */
+  readonly originalsClassification: DataClassification;
+  readonly readOriginal: (documentId: string) => Promise<Uint8Array>;
+}
+
+/** The logical names route files are encrypted under: the outcome and entry, so a swap is detected. */
+export const decisionRecordName = (outcome: Outcome, entryName: string): string => `decision:${outcome}/${entryName}`;
+export const routeEntryName = (outcome: Outcome, entryName: string): string => `entry:${outcome}/${entryName}`;
 
 /** A file-name-safe rendering of a customer file name: no separators, controls or leading dots. */
 export const safeName = (name: string): string => {
@@ -34,6 +54,8 @@ const utf8Prefix = (s: string, maxBytes: number): string => {
  * Route folders `<dataDir>/{pass,hold,reject}/`. Each entry is a symlink to the original in the
  * object store plus `<entry>.json` with the decision. Both are written atomically (temp + rename),
  * so a crash leaves either the old state or the new one, and a re-delivery rewrites identical bytes.
+ * With encryption on, the decision record is encrypted (`docroute keys decrypt` reads it) and a
+ * re-delivery whose plaintext is unchanged keeps the existing file, so its bytes stay identical.
  */
 export class FolderRouteSink implements RouteSink {
   constructor(
@@ -41,6 +63,7 @@ export class FolderRouteSink implements RouteSink {
     private readonly originalPath: (documentId: string) => string,
     /** Per-outcome folders (`route.destinations.<outcome>.folder`); default `<dataDir>/<outcome>`. */
     private readonly folders: Partial<Record<Outcome, string>> = {},
+    private readonly encryption?: RouteEncryption,
   ) {}
 
   /** The folder an outcome's entries go to. */
@@ -62,21 +85,50 @@ export class FolderRouteSink implements RouteSink {
     const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
     const tmpJson = `${entry}.json.${tag}.tmp`;
     const tmpLink = `${entry}.${tag}.tmp`;
+    const enc = this.encryption;
+    const name = this.entryName(result);
     try {
       await mkdir(dir, { recursive: true });
-      await writeFile(tmpJson, `${JSON.stringify(result, null, 2)}\n`, { mode: 0o640 });
-      await rename(tmpJson, `${entry}.json`);
-      const target = path.relative(dir, this.originalPath(result.documentId));
-      const current = await readlink(entry).catch(() => null);
-      if (current !== target) {
-        await symlink(target, tmpLink);
-        await rename(tmpLink, entry);
+      const record = Buffer.from(`${JSON.stringify(result, null, 2)}\n`, 'utf8');
+      if (!enc) {
+        await writeFile(tmpJson, record, { mode: 0o640 });
+        await rename(tmpJson, `${entry}.json`);
+      } else if (!(await this.holds(`${entry}.json`, decisionRecordName(outcome, name), record))) {
+        await writeFile(tmpJson, await enc.cipher.encrypt(enc.classification, decisionRecordName(outcome, name), record), { mode: 0o640 });
+        await rename(tmpJson, `${entry}.json`);
+      }
+      if (enc && enc.classification !== enc.originalsClassification) {
+        const original = await enc.readOriginal(result.documentId);
+        if (!(await this.holds(entry, routeEntryName(outcome, name), original))) {
+          await writeFile(tmpLink, await enc.cipher.encrypt(enc.classification, routeEntryName(outcome, name), original), { mode: 0o640 });
+          await rename(tmpLink, entry);
+        }
+      } else {
+        const target = path.relative(dir, this.originalPath(result.documentId));
+        const current = await readlink(entry).catch(() => null);
+        if (current !== target) {
+          await symlink(target, tmpLink);
+          await rename(tmpLink, entry);
+        }
       }
     } catch (err) {
       await Promise.all([unlink(tmpJson), unlink(tmpLink)].map((p) => p.catch(() => undefined)));
-      throw new DependencyUnavailableError(`cannot write to the ${outcome} folder (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      // Key and integrity errors say what is wrong better than "cannot write".
+      if (err instanceof PipelineError) throw err;
+      throw storageError(err, `cannot write to the ${outcome} folder`);
     }
     return { location: entry };
+  }
+
+  /** Whether `file` already holds `plaintext` encrypted under `name` (then it is kept as it is). */
+  private async holds(file: string, name: string, plaintext: Uint8Array): Promise<boolean> {
+    if (!this.encryption) return false;
+    try {
+      const { plaintext: current } = await this.encryption.cipher.decrypt(await readFile(file), name);
+      return current.equals(plaintext);
+    } catch {
+      return false; // absent, a link, or unreadable: write it anew
+    }
   }
 
   /**

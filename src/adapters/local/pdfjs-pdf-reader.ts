@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import type { PDFDocumentLoadingTask, PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import {
   CorruptDocumentError,
@@ -16,7 +17,28 @@ type Pdfjs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 export interface PdfjsPdfReaderOptions {
   /** `open` rejects a PDF with more pages than this with `TOO_MANY_PAGES`. Unlimited when absent. */
   readonly maxPages?: number;
+  /**
+   * `open` rejects a PDF with `DECOMPRESSED_TOO_LARGE` when one of its Flate streams inflates to
+   * more than `stream` bytes, or all of them together to more than `total`. Default
+   * MAX_DECOMPRESSED_BYTES.
+   */
+  readonly maxDecompressedBytes?: { readonly stream: number; readonly total: number };
 }
+
+/**
+ * What a PDF's Flate streams may inflate to. pdfjs inflates a stream (content, image, font) whole
+ * before it uses it, so a 1 MB stream of zeros that inflates to 1 GiB costs gigabytes of memory:
+ * before this check, the first such bomb took the process to 10 GB. Per stream, 128 MiB holds
+ * the raw pixels of an A4 page scanned at 600 dpi in colour (105 MB); the total bounds the time
+ * the check itself may take (inflating runs at a few hundred MB/s) at 1 GiB, some 40 such pages.
+ */
+export const MAX_DECOMPRESSED_BYTES = { stream: 128 * 1024 * 1024, total: 1024 * 1024 * 1024 } as const;
+
+/**
+ * The largest page side, in points (after /UserUnit): ISO 32000's implementation limit is 14 400
+ * units (200 inches). A larger page is refused with `PAGE_TOO_LARGE` instead of being rendered.
+ */
+export const MAX_PAGE_SIDE_POINTS = 14_400;
 
 /**
  * A rendered page is capped at this many pixels per side and in total, whatever dpi is asked for:
@@ -32,6 +54,86 @@ const MAX_RASTER_PIXELS = 50_000_000;
  * covers an A3 scan at 600 dpi.
  */
 const MAX_EMBEDDED_IMAGE_PIXELS = 100_000_000;
+
+/** Flate filters applied in a row are inflated at most this many times over (3 covers every real producer). */
+const MAX_FLATE_LAYERS = 3;
+/** How far before a `stream` keyword its dictionary is looked for. */
+const STREAM_DICT_LOOKBACK = 4096;
+
+/** How many bytes `data` inflates to through `layers` Flate filters, counting stopped past `budget`. */
+const inflatedSize = (data: Uint8Array, layers: number, budget: number): Promise<number> =>
+  new Promise((resolve) => {
+    // SYNC_FLUSH: a stream cut short still yields what it holds, without an error.
+    // Output chunks sized to the input: small streams stay cheap, a bomb is counted in 1 MiB steps.
+    const chunkSize = (layer: number): number =>
+      layer > 0 ? 1 << 20 : Math.min(1 << 20, Math.max(zlib.constants.Z_DEFAULT_CHUNK, data.length * 4));
+    const stages = Array.from({ length: layers }, (_, layer) =>
+      zlib.createInflate({ finishFlush: zlib.constants.Z_SYNC_FLUSH, chunkSize: chunkSize(layer) }),
+    );
+    const last = stages[stages.length - 1];
+    let size = 0;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      for (const stage of stages) stage.destroy();
+      resolve(size);
+    };
+    stages.forEach((stage, i) => {
+      stage.on('error', finish);
+      const next = stages[i + 1];
+      if (next) stage.pipe(next);
+    });
+    last?.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > budget) finish();
+    });
+    last?.on('end', finish);
+    stages[0]?.end(data);
+  });
+
+/**
+ * Measures what the file's Flate streams inflate to, before pdfjs sees them, and refuses the file
+ * once a stream or the sum passes its limit: a decompression bomb is found in a streaming pass
+ * with bounded memory, and stops being inflated as soon as it is one. Streams are found by their
+ * `stream` keyword and their filters in the dictionary before it; data that does not inflate
+ * (encrypted, corrupt) counts for what it yields.
+ */
+const checkDecompressedSize = async (bytes: Uint8Array, limits: { readonly stream: number; readonly total: number }): Promise<void> => {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let total = 0;
+  let at = buf.indexOf('stream');
+  while (at >= 0) {
+    const next = at + 'stream'.length;
+    const isEnd = at >= 3 && buf.toString('latin1', at - 3, at) === 'end';
+    let dataAt = -1;
+    if (!isEnd && buf[next] === 0x0a) dataAt = next + 1;
+    else if (!isEnd && buf[next] === 0x0d) dataAt = buf[next + 1] === 0x0a ? next + 2 : next + 1;
+    if (dataAt >= 0) {
+      const head = buf.toString('latin1', Math.max(0, at - STREAM_DICT_LOOKBACK), at);
+      const dict = head.slice(head.lastIndexOf(' obj') + 1);
+      const layers = Math.min(MAX_FLATE_LAYERS, dict.split('/FlateDecode').length - 1);
+      const end = buf.indexOf('endstream', dataAt);
+      if (layers > 0) {
+        const budget = Math.min(limits.stream, limits.total - total);
+        const size = await inflatedSize(buf.subarray(dataAt, end < 0 ? buf.length : end), layers, budget);
+        total += size;
+        if (size > limits.stream || total > limits.total) {
+          const what =
+            size > limits.stream
+              ? `a stream inflates to more than ${String(limits.stream)}`
+              : `streams inflate to more than ${String(limits.total)}`;
+          throw new DocumentTooLargeError(`PDF ${what} bytes`, 'DECOMPRESSED_TOO_LARGE');
+        }
+      }
+      if (end >= 0) {
+        at = buf.indexOf('stream', end + 'endstream'.length);
+        continue;
+      }
+    }
+    at = buf.indexOf('stream', next);
+  }
+};
 
 /** pdfjs's exception names, as they cross its worker boundary (the classes are not all exported). */
 const PASSWORD_EXCEPTION = 'PasswordException';
@@ -443,8 +545,16 @@ const normaliseRotation = (degrees: number): PdfPage['rotation'] => {
 
 const openPage = async (doc: PDFDocumentProxy, pageNumber: number): Promise<PdfPage> => {
   const proxy = await doc.getPage(pageNumber);
-  const content = await proxy.getTextContent();
   const viewport = proxy.getViewport({ scale: 1 });
+  // Checked before the content is read: a page of 10^7 pt would otherwise be rendered for OCR.
+  const side = Math.max(viewport.width, viewport.height) * (proxy.userUnit || 1);
+  if (!(side <= MAX_PAGE_SIDE_POINTS)) {
+    throw new DocumentTooLargeError(
+      `page ${String(pageNumber)} is larger than ${String(MAX_PAGE_SIDE_POINTS)} pt on a side`,
+      'PAGE_TOO_LARGE',
+    );
+  }
+  const content = await proxy.getTextContent();
   const lines = buildPageLines(content.items, viewport, content.styles);
   const canvasFactory = doc.canvasFactory as CanvasFactory;
   return {
@@ -493,6 +603,7 @@ const wrapDocument = (task: PDFDocumentLoadingTask, doc: PDFDocumentProxy): PdfD
 export const createPdfjsPdfReader = (options: PdfjsPdfReaderOptions = {}): PdfReader => ({
   open: async (bytes) => {
     const pdfjs = await loadPdfjs();
+    await checkDecompressedSize(bytes, options.maxDecompressedBytes ?? MAX_DECOMPRESSED_BYTES);
     let task: PDFDocumentLoadingTask | undefined;
     try {
       task = pdfjs.getDocument({

@@ -1,6 +1,18 @@
 import Database from 'better-sqlite3';
 import type { DecisionKind, DocumentId, FieldValue, FinalOutcome, Outcome, Reason, RouteResult } from '../../domain/document.js';
-import { ConfigError, DependencyUnavailableError, PipelineError } from '../../domain/errors.js';
+import {
+  auditRecordHash,
+  chainFieldsOf,
+  formatChainHead,
+  GENESIS_HASH,
+  parseChainHead,
+  verifyAuditChain,
+  type AuditChainRow,
+  type ChainHead,
+  type ChainVerdict,
+} from '../../domain/audit-chain.js';
+import { ConfigError, DependencyUnavailableError } from '../../domain/errors.js';
+import { storageError } from '../storage-errors.js';
 import type { AuditLog, AuditRecord, StoredAuditRecord } from '../../ports/audit-log.js';
 import type { CheckpointKey, Checkpoints } from '../../ports/checkpoints.js';
 import type { DecisionLog, DecisionRecord, FieldVersion } from '../../ports/decisions.js';
@@ -30,7 +42,14 @@ export interface BatchCounts {
   readonly duplicates: number;
 }
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+
+const AUDIT_TRIGGERS = `
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;`;
+
+/** meta key of the audit chain's head (`<seq>:<hash>`), written with every append. */
+const AUDIT_HEAD = 'audit_head';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -95,7 +114,9 @@ CREATE TABLE IF NOT EXISTS audit (
   outcome TEXT,
   error_name TEXT,
   reason_codes TEXT,
-  note TEXT
+  note TEXT,
+  prev_hash TEXT, -- the chain (schema 3): see domain/audit-chain.ts; null only on a row written around the store
+  hash TEXT
 );
 CREATE TABLE IF NOT EXISTS decisions (
   document_id TEXT NOT NULL,
@@ -130,8 +151,7 @@ CREATE INDEX IF NOT EXISTS audit_by_document ON audit (document_id, seq);
 CREATE INDEX IF NOT EXISTS audit_attempts ON audit (execution_id, document_id, step, event);
 CREATE INDEX IF NOT EXISTS batches_by_status ON batches (status, created_at);
 CREATE INDEX IF NOT EXISTS batch_documents_by_document ON batch_documents (document_id);
-CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit is append-only'); END;
+${AUDIT_TRIGGERS}
 CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS field_versions_no_update BEFORE UPDATE ON field_versions BEGIN SELECT RAISE(ABORT, 'field versions are append-only'); END;
@@ -141,6 +161,7 @@ CREATE TRIGGER IF NOT EXISTS field_versions_no_delete BEFORE DELETE ON field_ver
 /**
  * Schema 1 → 2: routes gain the current decision's version, kind and time; every route of a
  * schema-1 store becomes decision 1 (its delivered record and step versions were not kept: null).
+ * Schema 2 → 3: the audit rows are hash-chained in seq order (see chainExistingAudit).
  * The version row is INSERT OR IGNORE'd at 1 by new stores, then raised here, in one transaction.
  */
 const migrate = (db: Database.Database): void => {
@@ -163,11 +184,88 @@ const migrate = (db: Database.Database): void => {
     db.exec(`INSERT OR IGNORE INTO decisions (document_id, version, kind, outcome, location, decided_at, batch_id, execution_id, result, steps)
              SELECT document_id, 1, 'pipeline', outcome, location, routed_at, batch_id, execution_id, NULL, NULL FROM routes
              WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.document_id = routes.document_id)`);
+    const auditColumns = new Set(
+      db
+        .prepare<[], { name: string }>('PRAGMA table_info(audit)')
+        .all()
+        .map((c) => c.name),
+    );
+    if (!auditColumns.has('prev_hash')) db.exec('ALTER TABLE audit ADD COLUMN prev_hash TEXT');
+    if (!auditColumns.has('hash')) db.exec('ALTER TABLE audit ADD COLUMN hash TEXT');
+    if (stored < 3) chainExistingAudit(db);
     db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(
       String(SCHEMA_VERSION),
     );
   }).immediate();
 };
+
+/**
+ * Chains the rows a schema-2 store holds, in seq order from the genesis hash, and records the
+ * head. The append-only trigger refuses the UPDATE, so it is dropped and recreated inside the
+ * migration's transaction: no other connection ever sees the table without it. Paged by seq so
+ * memory stays flat however long the trail is (an open iterator would also keep the connection
+ * busy for the UPDATEs). Tampering before this migration cannot be detected: the chain starts here.
+ */
+const chainExistingAudit = (db: Database.Database): void => {
+  db.exec('DROP TRIGGER IF EXISTS audit_no_update; DROP TRIGGER IF EXISTS audit_no_delete;');
+  const page = db.prepare<[number], AuditRow>('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT 1000');
+  const link = db.prepare('UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?');
+  let head: ChainHead | null = null;
+  let after = Number.MIN_SAFE_INTEGER;
+  for (;;) {
+    const rows = page.all(after);
+    if (rows.length === 0) break;
+    for (const r of rows) {
+      const prevHash = head?.hash ?? GENESIS_HASH;
+      const hash = auditRecordHash(chainRowOf(r), prevHash);
+      link.run(prevHash, hash, r.seq);
+      head = { seq: r.seq, hash };
+      after = r.seq;
+    }
+  }
+  db.exec(AUDIT_TRIGGERS);
+  if (head) writeHead(db, head);
+};
+
+const writeHead = (db: Database.Database, head: ChainHead): void => {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(
+    AUDIT_HEAD,
+    formatChainHead(head),
+  );
+};
+
+/**
+ * reason_codes as chained: the stored JSON array; text that is not one (never written by this
+ * store) hashes as itself, so it stays deterministic and differs from any array it was edited from.
+ */
+const reasonCodesOf = (text: string | null): string[] | null => {
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (Array.isArray(v) && v.every((c) => typeof c === 'string')) return v;
+  } catch {
+    // falls through: hashed as the raw text
+  }
+  return [text];
+};
+
+const chainRowOf = (r: AuditRow): AuditChainRow => ({
+  seq: r.seq,
+  at: r.at,
+  executionId: r.execution_id,
+  batchId: r.batch_id,
+  documentId: r.document_id,
+  step: r.step,
+  attempt: r.attempt,
+  event: r.event,
+  durationMs: r.duration_ms,
+  outcome: r.outcome,
+  errorName: r.error_name,
+  reasonCodes: reasonCodesOf(r.reason_codes),
+  note: r.note,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
 
 /** A store written by a newer docroute: refuse rather than misread (or downgrade) it. */
 class NewerSchemaError extends Error {
@@ -181,9 +279,7 @@ const guarded = <T>(what: string, fn: () => T): Promise<T> => {
   try {
     return Promise.resolve(fn());
   } catch (err) {
-    return Promise.reject(
-      err instanceof PipelineError ? err : new DependencyUnavailableError(`${what} failed (${(err as { code?: string }).code ?? 'error'})`),
-    );
+    return Promise.reject(storageError(err, `${what} failed`));
   }
 };
 
@@ -201,6 +297,8 @@ interface AuditRow {
   error_name: string | null;
   reason_codes: string | null;
   note: string | null;
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 interface RouteRow {
@@ -335,8 +433,13 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
       ),
       cpPut: db.prepare('INSERT OR IGNORE INTO checkpoints (document_id, step, config_version, value) VALUES (?, ?, ?, ?)'),
       auditInsert: db.prepare(
-        `INSERT INTO audit (at, execution_id, batch_id, document_id, step, attempt, event, duration_ms, outcome, error_name, reason_codes, note)
-         VALUES (@at, @execution_id, @batch_id, @document_id, @step, @attempt, @event, @duration_ms, @outcome, @error_name, @reason_codes, @note)`,
+        `INSERT INTO audit (seq, at, execution_id, batch_id, document_id, step, attempt, event, duration_ms, outcome, error_name, reason_codes, note, prev_hash, hash)
+         VALUES (@seq, @at, @execution_id, @batch_id, @document_id, @step, @attempt, @event, @duration_ms, @outcome, @error_name, @reason_codes, @note, @prev_hash, @hash)`,
+      ),
+      auditLastSeq: db.prepare<[], { seq: number; hash: string | null }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'),
+      auditHeadGet: db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = '${AUDIT_HEAD}'`),
+      auditHeadPut: db.prepare(
+        `INSERT INTO meta (key, value) VALUES ('${AUDIT_HEAD}', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       ),
       attempts: db.prepare<[string, string, string], { n: number }>(
         "SELECT COUNT(*) AS n FROM audit WHERE execution_id = ? AND document_id = ? AND step = ? AND event = 'entered'",
@@ -445,15 +548,37 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
     return Promise.resolve();
   }
 
+  /** A write transaction that takes the write lock at BEGIN (every one that appends to the audit chain). */
+  private immediate<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
   // --- AuditLog ----------------------------------------------------------------------------
 
   append(r: AuditRecord): Promise<void> {
-    this.insertAudit(r);
-    return Promise.resolve();
+    // IMMEDIATE: the write lock is taken before the head is read, so two processes appending to
+    // one file (`serve` and `run`) queue on busy_timeout instead of both chaining from one head.
+    return guarded('appending an audit record', () => this.immediate(() => this.insertAudit(r)));
   }
 
+  /**
+   * The one way an audit row is written (append, recordRoute, supersede), always inside an
+   * IMMEDIATE transaction. It links to the head recorded in meta (the last hash this store
+   * wrote) at the seq after both that head and the last row: cost, two indexed point reads. A
+   * tail cut off behind the store's back thus stays visible as a gap, and a row put in behind
+   * its back as a row the chain skips, even after later appends.
+   */
   private insertAudit(r: AuditRecord): void {
+    const head = this.readHead();
+    const last = this.stmts.auditLastSeq.get();
+    const seq = Math.max(head?.seq ?? 0, last?.seq ?? 0) + 1;
+    const prevHash = head?.hash ?? last?.hash ?? GENESIS_HASH;
+    const fields = chainFieldsOf(r, seq);
+    const hash = auditRecordHash(fields, prevHash);
     this.stmts.auditInsert.run({
+      seq,
+      prev_hash: prevHash,
+      hash,
       at: r.at,
       execution_id: r.executionId,
       batch_id: r.batchId,
@@ -467,6 +592,47 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
       reason_codes: r.reasonCodes ? JSON.stringify(r.reasonCodes) : null,
       note: r.note ?? null,
     });
+    this.stmts.auditHeadPut.run(formatChainHead({ seq, hash }));
+  }
+
+  private readHead(): ChainHead | null {
+    const v = this.stmts.auditHeadGet.get()?.value;
+    return v === undefined ? null : parseChainHead(v);
+  }
+
+  /** The chain's head as recorded with the last append (null: nothing appended yet). */
+  auditHead(): ChainHead | null {
+    return this.readHead();
+  }
+
+  /**
+   * Walks the whole chain in one read transaction (a consistent snapshot while `serve` or `run`
+   * keep appending), streaming the rows: memory stays flat. See domain/audit-chain.ts.
+   */
+  verifyAuditChain(anchor?: ChainHead): ChainVerdict {
+    return this.db.transaction(() => {
+      // A head that does not parse counts as missing: only this store writes it.
+      const recordedHead = this.readHead();
+      const db = this.db;
+      return verifyAuditChain({
+        // A fresh statement per pass: a statement cannot be iterated twice at once.
+        rows: function* () {
+          for (const r of db.prepare<[], AuditRow>('SELECT * FROM audit ORDER BY seq').iterate()) yield chainRowOf(r);
+        },
+        recordedHead,
+        ...(anchor ? { anchor } : {}),
+      });
+    })();
+  }
+
+  /**
+   * Audit rows with their links, in seq order, `at` in [since, until) (ISO instants; either may be
+   * omitted). Streams: iterate it, and use the store for nothing else until the iteration ends.
+   */
+  *auditRows(range: { since?: string; until?: string } = {}): Generator<AuditChainRow> {
+    const stmt = this.db.prepare<[string, string], AuditRow>('SELECT * FROM audit WHERE at >= ? AND at < ? ORDER BY seq');
+    // '' sorts before and '\uffff' after every ISO instant.
+    for (const r of stmt.iterate(range.since ?? '', range.until ?? '\uffff')) yield chainRowOf(r);
   }
 
   attempts(executionId: string, documentId: DocumentId, step: string): Promise<number> {
@@ -514,7 +680,7 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
     audit: AuditRecord,
     decision?: { result: RouteResult; steps: Readonly<Record<string, string>> },
   ): { first: boolean; record: RouteRecord } {
-    const first = this.db.transaction(() => {
+    const first = this.immediate(() => {
       const info = this.stmts.routeInsert.run({
         document_id: route.documentId,
         outcome: route.outcome,
@@ -541,7 +707,7 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
       });
       this.insertAudit(audit);
       return true;
-    })();
+    });
     const stored = this.stmts.routeGet.get(route.documentId);
     if (!stored) throw new DependencyUnavailableError('route write was not readable back');
     return { first, record: toRoute(stored) };
@@ -598,7 +764,7 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
     audit: AuditRecord,
     options: { fieldVersion?: FieldVersion },
   ): { applied: boolean; current: DecisionRecord | null } {
-    const applied = this.db.transaction(() => {
+    const applied = this.immediate(() => {
       const previous = this.stmts.routeGet.get(next.documentId);
       if (!previous || previous.version !== next.version - 1) return false;
       const info = this.stmts.routeSupersede.run({
@@ -639,7 +805,7 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
       this.stmts.moveInsert.run(next.documentId, next.version, previous.location);
       this.insertAudit(audit);
       return true;
-    })();
+    });
     const route = this.stmts.routeGet.get(next.documentId);
     const current = route ? this.stmts.decisionAt.get(next.documentId, route.version) : undefined;
     return { applied, current: current ? toDecision(current) : null };
@@ -686,22 +852,43 @@ export class SqliteStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
     return this.stmts.routesByOutcome.all(outcome, limit).map(toRoute);
   }
 
-  createBatch(b: {
-    batchId: string;
-    executionId: string;
-    source: string;
-    createdAt: string;
-    ownerPid: number;
-    configVersion: string;
-    documents: readonly { documentId: DocumentId; name: string; size: number }[];
-  }): void {
-    this.db.transaction(() => {
+  createBatch(
+    b: {
+      batchId: string;
+      executionId: string;
+      source: string;
+      createdAt: string;
+      ownerPid: number;
+      configVersion: string;
+      documents: readonly { documentId: DocumentId; name: string; size: number }[];
+    },
+    extra?: {
+      /** Written after the batch, in the same transaction (`batch-started`, `received`). */
+      readonly audit?: readonly AuditRecord[];
+      /** Routes decided at admission (refused inbox entries), recorded after the audit records. */
+      readonly routes?: readonly {
+        readonly route: RouteRecord;
+        readonly audit: AuditRecord;
+        readonly decision?: { result: RouteResult; steps: Readonly<Record<string, string>> };
+      }[];
+    },
+  ): AuditRecord[] {
+    // One transaction: a crash leaves the batch with all of its `received` records and admission
+    // routes, or none of them (never a batch that a resume would run without its `received` rows).
+    return this.immediate(() => {
       this.stmts.batchInsert.run(b.batchId, b.executionId, b.source, b.createdAt, b.ownerPid, b.configVersion, b.documents.length);
       b.documents.forEach((d, i) => {
         this.stmts.docInsert.run(d.documentId, d.name, d.size, b.batchId);
         this.stmts.batchDocInsert.run(b.batchId, d.documentId, d.name, i);
       });
-    })();
+      const written: AuditRecord[] = [];
+      for (const r of extra?.audit ?? []) {
+        this.insertAudit(r);
+        written.push(r);
+      }
+      for (const r of extra?.routes ?? []) if (this.recordRouteSync(r.route, r.audit, r.decision).first) written.push(r.audit);
+      return written;
+    });
   }
 
   /** Takes over an interrupted batch; false when another live process claimed it first. */

@@ -1,3 +1,12 @@
+import {
+  auditRecordHash,
+  chainFieldsOf,
+  GENESIS_HASH,
+  verifyAuditChain,
+  type AuditChainRow,
+  type ChainHead,
+  type ChainVerdict,
+} from '../../domain/audit-chain.js';
 import type { DocumentId, FinalOutcome, Outcome, RouteResult } from '../../domain/document.js';
 import { ArtifactMissingError, InvalidStepInputError } from '../../domain/errors.js';
 import type { AuditLog, AuditRecord, StoredAuditRecord } from '../../ports/audit-log.js';
@@ -14,6 +23,8 @@ import type { RouteSink } from '../../ports/route-sink.js';
 export class MemoryStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
   private readonly checkpoints = new Map<string, string>();
   private readonly audit: StoredAuditRecord[] = [];
+  /** The hash chain, one link per audit record (same index), as the SQLite store keeps it. */
+  private readonly links: { prevHash: string; hash: string }[] = [];
   private readonly entered = new Map<string, number>();
   private readonly documents = new Map<DocumentId, DocumentRecord>();
   private readonly routes = new Map<DocumentId, RouteRecord>();
@@ -38,12 +49,34 @@ export class MemoryStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
   }
 
   append(record: AuditRecord): Promise<void> {
-    this.audit.push({ ...record, seq: this.audit.length + 1 });
+    this.pushAudit(record);
     if (record.event === 'entered') {
       const k = `${record.executionId}\u0000${record.documentId ?? ''}\u0000${record.step}`;
       this.entered.set(k, (this.entered.get(k) ?? 0) + 1);
     }
     return Promise.resolve();
+  }
+
+  private pushAudit(record: AuditRecord): void {
+    const stored: StoredAuditRecord = { ...record, seq: this.audit.length + 1 };
+    const prevHash = this.links.at(-1)?.hash ?? GENESIS_HASH;
+    this.audit.push(stored);
+    this.links.push({ prevHash, hash: auditRecordHash(chainFieldsOf(stored, stored.seq), prevHash) });
+  }
+
+  /** The chain's head (null: nothing appended yet). */
+  auditHead(): ChainHead | null {
+    const link = this.links.at(-1);
+    return link ? { seq: this.links.length, hash: link.hash } : null;
+  }
+
+  /** Walks the chain like SqliteStore.verifyAuditChain (nothing here can be tampered with but by a test). */
+  verifyAuditChain(anchor?: ChainHead): ChainVerdict {
+    const rows = function* (this: MemoryStore): Generator<AuditChainRow> {
+      for (const [i, r] of this.audit.entries())
+        yield { ...chainFieldsOf(r, r.seq), prevHash: this.links[i]?.prevHash ?? null, hash: this.links[i]?.hash ?? null };
+    };
+    return verifyAuditChain({ rows: () => rows.call(this), recordedHead: this.auditHead(), ...(anchor ? { anchor } : {}) });
   }
 
   attempts(executionId: string, documentId: DocumentId, step: string): Promise<number> {
@@ -116,7 +149,7 @@ export class MemoryStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
         steps: decision?.steps ?? null,
       },
     ]);
-    this.audit.push({ ...audit, seq: this.audit.length + 1 });
+    this.pushAudit(audit);
     return Promise.resolve({ first: true, record });
   }
 
@@ -152,7 +185,7 @@ export class MemoryStore implements Checkpoints, AuditLog, Ledger, DecisionLog {
     const fv = options.fieldVersion;
     if (fv) this.fieldChains.set(fv.documentId, [...(this.fieldChains.get(fv.documentId) ?? []), fv]);
     this.moves.push({ documentId: next.documentId, version: next.version, previousLocation: route.location });
-    this.audit.push({ ...audit, seq: this.audit.length + 1 });
+    this.pushAudit(audit);
     return Promise.resolve({ applied: true, current: next });
   }
 

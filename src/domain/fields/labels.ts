@@ -19,9 +19,21 @@ export interface LineKey {
   readonly origin: readonly (KeyChar | null)[];
 }
 
-const kindOf = (c: string): 'letter' | 'digit' | 'other' => (/\p{N}/u.test(c) ? 'digit' : /[\p{L}#]/u.test(c) ? 'letter' : 'other');
+const kindOf = (c: string): 'letter' | 'digit' | 'other' => {
+  const code = c.charCodeAt(0);
+  // ASCII (nearly every character of a document) without a Unicode regex test.
+  if (code < 0x80)
+    return code >= 0x30 && code <= 0x39
+      ? 'digit'
+      : (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || code === 0x23
+        ? 'letter'
+        : 'other';
+  return /\p{N}/u.test(c) ? 'digit' : /[\p{L}#]/u.test(c) ? 'letter' : 'other';
+};
 
-const fold = (ch: string): string => ch.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+/** ASCII has no decomposition: only the rest pays for NFKD and the mark-stripping regex. */
+const fold = (ch: string): string =>
+  ch.charCodeAt(0) < 0x80 ? ch.toLowerCase() : ch.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
 
 /** The key of a sequence of words (a line, or a label split on spaces). */
 export const keyOf = (words: readonly string[]): LineKey => {
@@ -60,7 +72,27 @@ export const keyOf = (words: readonly string[]): LineKey => {
   return { key, origin };
 };
 
-export const labelKey = (label: string): string => keyOf(label.split(/\s+/)).key;
+/** Labels come from the config (a bounded set); each line is keyed once, not once per label list. */
+const labelKeys = new Map<string, string>();
+const lineKeys = new WeakMap<LayoutLine, LineKey>();
+
+export const labelKey = (label: string): string => {
+  let k = labelKeys.get(label);
+  if (k === undefined) {
+    k = keyOf(label.split(/\s+/)).key;
+    labelKeys.set(label, k);
+  }
+  return k;
+};
+
+const lineKeyOf = (line: LayoutLine): LineKey => {
+  let k = lineKeys.get(line);
+  if (k === undefined) {
+    k = keyOf(line.words.map((w) => w.text));
+    lineKeys.set(line, k);
+  }
+  return k;
+};
 
 /** A label found in a line. */
 export interface LabelHit {
@@ -93,7 +125,7 @@ const occurrences = (haystack: string, needle: string): number[] => {
  * is not found in "sub total"). Overlapping hits keep the longest label ("grand total" over "total").
  */
 export const findLabels = (line: LayoutLine, labels: readonly string[], exclude: readonly string[] = []): LabelHit[] => {
-  const { key, origin } = keyOf(line.words.map((w) => w.text));
+  const { key, origin } = lineKeyOf(line);
   const excluded = exclude.flatMap((phrase) => {
     const k = labelKey(phrase);
     return occurrences(key, k).map((start) => [start, start + k.length] as const);

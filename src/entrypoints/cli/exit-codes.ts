@@ -11,5 +11,7 @@ export const EXIT = {
   CHECKS_FAILED: 7,
   /** `review`: the document is not awaiting review (decided already, or another decision won). */
   CONFLICT: 8,
+  /** `audit verify`: the audit chain is broken (edited, deleted, inserted, reordered or truncated records). */
+  TAMPERED: 9,
   INTERRUPTED: 130,
 } as const;

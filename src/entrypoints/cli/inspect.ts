@@ -1,14 +1,21 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
+import path from 'node:path';
 import type { SqliteStore } from '../../adapters/local/sqlite-store.js';
 import { decisionAuthor } from '../../domain/decision-record.js';
 import type { DecisionKind, DocumentId } from '../../domain/document.js';
+import { locationIdOf } from '../../orchestration/refused-inputs.js';
 import { formatTimeline, rel, table } from './format.js';
 
 /** A document id from a full id, an id prefix, or the path of a file (hashed, not ingested). */
 export const resolveDocument = async (store: SqliteStore, ref: string): Promise<DocumentId | null> => {
-  const st = await stat(ref).catch(() => null);
+  const st = await lstat(ref).catch(() => null);
+  if (st && !st.isFile() && !st.isDirectory()) {
+    // A symlink, FIFO or device is never followed or read: it was recorded under its location id.
+    const id = locationIdOf(Buffer.from(path.resolve(ref)));
+    return (await store.getDocument(id)) ? id : null;
+  }
   if (st?.isFile()) {
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(ref)) hash.update(chunk as Buffer);
@@ -104,7 +111,7 @@ export const formatStatus = (s: DocumentStatus): string => {
     ['Name', s.name],
   ];
   if (s.state === 'routed') {
-    rows.push(['Route', `${(s.outcome ?? '').toUpperCase()}  (${s.location ? rel(s.location) : ''})`]);
+    rows.push(['Route', `${(s.outcome ?? '').toUpperCase()}  (${s.location ? rel(s.location) : 'not taken in: no original'})`]);
     if (s.documentClass) {
       rows.push([
         'Class',

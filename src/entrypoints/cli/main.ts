@@ -11,14 +11,17 @@ import { buildDefinition, localResource, terraformResource } from '../../orchest
 import type { SqliteStore } from '../../adapters/local/sqlite-store.js';
 import { listInbox, openRuntime, openStore, type BatchRun, type Runtime } from '../runtime.js';
 import { createClassifier } from '../classifiers.js';
+import { registerAuditCommand } from './audit.js';
 import { registerEvalClassifyCommand } from './eval-classify.js';
 import { registerEvalCommand } from './eval-extraction.js';
+import { registerKeysCommand } from './keys.js';
 import { registerReplayCommand } from './replay.js';
 import { registerReviewCommand } from './review.js';
 import { registerRulesCommand } from './rules-test.js';
 import { registerTrainCommand } from './train.js';
 import { registerTokensCommand } from './tokens.js';
 import { registerServeCommand } from '../server/serve.js';
+import { registerGamedayCommand } from './gameday/index.js';
 import { EXIT } from './exit-codes.js';
 import { formatRun, rel, table } from './format.js';
 import { documentStatus, formatStatus, resolveDocument, traceText } from './inspect.js';
@@ -73,7 +76,9 @@ const runOnce = async (runtime: Runtime, progress: ProgressBar, inputs: readonly
 
 const printRuns = (runs: readonly BatchRun[], opts: GlobalOptions, dataDir: string): void => {
   if (opts.json) {
-    out(JSON.stringify({ dataDir, runs }, null, 2));
+    // The process's peak resident memory so far (maxRSS is in KiB): what a batch cost at most.
+    const resources = { peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+    out(JSON.stringify({ dataDir, runs, resources }, null, 2));
     return;
   }
   for (const r of runs) out(formatRun(r));
@@ -171,7 +176,8 @@ const commandWatch = async (dir: string, opts: GlobalOptions): Promise<number> =
       const ready = [];
       const now = Date.now();
       for (const f of files) {
-        const s = await stat(f.file).catch(() => null);
+        // `raw` opens names that are not valid UTF-8 (`file` is their escaped form).
+        const s = await stat(f.raw ?? f.file).catch(() => null);
         if (!s) continue;
         const sig = `${s.size}:${s.mtimeMs}`;
         if (taken.get(f.file) === sig) continue;
@@ -455,8 +461,11 @@ export const buildProgram = (setCode: (code: number) => void): Command => {
   registerRulesCommand(program, { globals: g, setCode });
   registerReviewCommand(program, { globals: g, setCode, load });
   registerReplayCommand(program, { globals: g, setCode, load });
+  registerAuditCommand(program, { globals: g, setCode, load });
   registerTokensCommand(program, { globals: g, setCode, load });
+  registerKeysCommand(program, { globals: g, setCode, load });
   registerServeCommand(program, { globals: g, setCode, load });
+  registerGamedayCommand(program, { globals: g, setCode });
 
   program
     .command('asl')

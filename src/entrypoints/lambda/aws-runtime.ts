@@ -9,6 +9,8 @@ import { createSnsNotifier } from '../../adapters/aws/sns-notifier.js';
 import { createTextractAnalyzer } from '../../adapters/aws/textract-analyzer.js';
 import { createTextractAnalysis } from '../../adapters/aws/textract-client.js';
 import { TEXTRACT_MAPPING_ENGINE, TEXTRACT_MAPPING_VERSION } from '../../adapters/aws/textract-blocks.js';
+import { withFaultPorts } from '../../adapters/faults/with-faults.js';
+import { faultsFromEnv } from '../../config/env.js';
 import { sensitiveFieldNames } from '../../config/field-spec.js';
 import { parseConfig, parseYamlText, stepVersionsOf, type LoadedConfig } from '../../config/load.js';
 import { ConfigError, InvalidStepInputError } from '../../domain/errors.js';
@@ -203,7 +205,9 @@ export const createAwsTaskHandlers = async (env: Env): Promise<TaskHandlers> => 
     holdQueue: { oldestHeldSince: async () => (await store.routesWithOutcome('hold', 1))[0]?.decidedAt ?? null },
     analyzer,
   };
-  return createTaskHandlers(deps);
+  // Fault injection for chaos experiments on a deployed stage (DOCROUTE_FAULTS or `faults:`);
+  // off, the adapters are used as they are. Windows run from the container's cold start.
+  return createTaskHandlers(withFaultPorts(deps, faultsFromEnv(env) ?? config.faults).deps);
 };
 
 /** What every Lambda handler loads once per container. */

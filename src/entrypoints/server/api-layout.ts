@@ -80,6 +80,16 @@ export interface LayoutSource {
 }
 
 /**
+ * A LayoutSource over the store's routes and decisions and the runtime's checkpoints (which
+ * decrypt when encryption at rest is on, where the store's own `get` would return sealed values).
+ */
+export const layoutSourceOf = (store: Omit<LayoutSource, 'get'>, checkpoints: Pick<LayoutSource, 'get'>): LayoutSource => ({
+  getRoute: (documentId) => store.getRoute(documentId),
+  decisions: (documentId) => store.decisions(documentId),
+  get: <T>(key: CheckpointKey) => checkpoints.get<T>(key),
+});
+
+/**
  * The layout of a document's current decision, from the Extract and ExtractFields checkpoints that
  * decision names (`decision.steps`); null when it has none (not routed yet, or never extracted).
  */

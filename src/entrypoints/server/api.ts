@@ -12,7 +12,7 @@ import { sniffMediaType } from '../../domain/sniff.js';
 import type { DecisionRecord } from '../../ports/decisions.js';
 import { documentStatus } from '../cli/inspect.js';
 import { newId } from '../runtime.js';
-import { loadLayout } from './api-layout.js';
+import { layoutSourceOf, loadLayout } from './api-layout.js';
 import { createPageRenderer, type PageResult } from './api-pages.js';
 import {
   ListBatchesQuery,
@@ -423,7 +423,7 @@ export const registerApi = (app: Hono<AppEnv>, deps: ServerDeps): RegisteredApi 
     if (!parsed.ok) return parsed.response;
     const id = resolve(c);
     if (!id || !(await store.getDocument(id))) return unknownDocument(c);
-    const layout = await loadLayout(store, id, sensitive, parsed.value.page);
+    const layout = await loadLayout(layoutSourceOf(store, runtime.checkpoints), id, sensitive, parsed.value.page);
     if (!layout) return jsonError(c, 404, 'NO_LAYOUT', 'no extraction is recorded for the current decision of this document');
     if (parsed.value.page !== undefined && layout.pages.length === 0) {
       return jsonError(c, 404, 'NO_SUCH_PAGE', `page: the document has ${layout.pageCount} page(s)`);

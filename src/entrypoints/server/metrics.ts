@@ -1,3 +1,4 @@
+import path from 'node:path';
 import Database from 'better-sqlite3';
 
 /**
@@ -5,7 +6,29 @@ import Database from 'better-sqlite3';
  * the store's tables. A read-only connection of its own is opened for each scrape and read in one
  * transaction, so the numbers of one scrape are consistent with each other and nothing is cached.
  * Labels carry outcomes, classes and step names only: never document names or data.
+ *
+ * A process that runs the pipeline over the store can share its own in-process counters and
+ * histograms (src/adapters/local/telemetry/metrics-registry.ts): they are appended to the page.
  */
+
+/** Anything that renders Prometheus text families whose names differ from the ones below. */
+export interface ProcessMetrics {
+  render(): string;
+}
+
+const shared = new Map<string, ProcessMetrics>();
+
+/**
+ * Shares `metrics` on the /metrics page of the store `dbFile` (`docroute serve` shares its
+ * runtime's). Returns the function that stops sharing them.
+ */
+export const shareProcessMetrics = (dbFile: string, metrics: ProcessMetrics): (() => void) => {
+  const key = path.resolve(dbFile);
+  shared.set(key, metrics);
+  return () => {
+    if (shared.get(key) === metrics) shared.delete(key);
+  };
+};
 
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -49,7 +72,9 @@ export const renderMetrics = (dbFile: string, now: Date): string => {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    return db.transaction(() => collect(db, now))();
+    const fromStore = db.transaction(() => collect(db, now))();
+    const own = shared.get(path.resolve(dbFile));
+    return own ? fromStore + own.render() : fromStore;
   } finally {
     db.close();
   }

@@ -169,11 +169,14 @@ const commandServe = async (deps: Deps, o: ServeOptions): Promise<number> => {
 
   let runtime: Runtime;
   try {
-    runtime = await openRuntime(loaded);
+    runtime = await openRuntime(loaded, { processMetrics: true });
   } catch (e) {
     tokens.close();
     throw e;
   }
+  // This process's counters and histograms join the store-derived ones on /metrics.
+  const { shareProcessMetrics } = await import('./metrics.js');
+  const unshareMetrics = runtime.metrics ? shareProcessMetrics(dbFile, runtime.metrics) : () => undefined;
   const uploadsDir = path.join(dataDir, 'uploads');
   await mkdir(uploadsDir, { recursive: true });
   const queue = createQueueRunner(runtime, uploadsDir, warn);
@@ -193,6 +196,7 @@ const commandServe = async (deps: Deps, o: ServeOptions): Promise<number> => {
   try {
     ({ server, port } = await listen(app, o.host, o.port));
   } catch (e) {
+    unshareMetrics();
     await runtime.close();
     tokens.close();
     const code = (e as NodeJS.ErrnoException).code;
@@ -272,6 +276,7 @@ const commandServe = async (deps: Deps, o: ServeOptions): Promise<number> => {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    unshareMetrics();
     await runtime.close();
     tokens.close();
     warn('docroute serve: stopped');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ArtifactIntegrityError,
   ArtifactMissingError,
   ConfigError,
   CorruptDocumentError,
@@ -10,12 +11,15 @@ import {
   ERROR_TAXONOMY,
   InternalError,
   InvalidStepInputError,
+  KeyUnavailableError,
   PipelineError,
   ReconciliationError,
   StepTimeoutError,
+  StorageFullError,
   ModelOutputInvalidError,
   ThrottledError,
   UnsupportedDocumentError,
+  UnreadableInputError,
   errorNamesOfKind,
   reasonCodeForError,
   toPipelineError,
@@ -31,13 +35,17 @@ const FACTORIES = new Map<ErrorClass, () => PipelineError>([
   [ThrottledError, () => new ThrottledError('slow down')],
   [DependencyUnavailableError, () => new DependencyUnavailableError('ocr down')],
   [StepTimeoutError, () => new StepTimeoutError('took too long')],
+  [StorageFullError, () => new StorageFullError('disk full')],
   [ModelOutputInvalidError, () => new ModelOutputInvalidError('no tool call in the answer')],
   [UnsupportedDocumentError, () => new UnsupportedDocumentError('file is empty', 'EMPTY_FILE')],
   [CorruptDocumentError, () => new CorruptDocumentError('bad xref', 'CORRUPT_PDF')],
   [DocumentTooLargeError, () => new DocumentTooLargeError('too many pages', 'TOO_MANY_PAGES')],
+  [UnreadableInputError, () => new UnreadableInputError('not a regular file', 'NOT_A_REGULAR_FILE')],
   [ConfigError, () => new ConfigError('bad config')],
   [InvalidStepInputError, () => new InvalidStepInputError('bad input')],
   [ArtifactMissingError, () => new ArtifactMissingError('original missing')],
+  [KeyUnavailableError, () => new KeyUnavailableError('key kek-restricted-0a1b2c3d4e5f (classification restricted) is disabled')],
+  [ArtifactIntegrityError, () => new ArtifactIntegrityError('object:abc failed authentication')],
   [ReconciliationError, () => new ReconciliationError('does not add up', ['abc'])],
   [InternalError, () => new InternalError('bug')],
 ]);
@@ -82,9 +90,15 @@ describe('error taxonomy', () => {
       'DependencyUnavailableError',
       'ModelOutputInvalidError',
       'StepTimeoutError',
+      'StorageFullError',
       'ThrottledError',
     ]);
-    expect(errorNamesOfKind('document').sort()).toEqual(['CorruptDocumentError', 'DocumentTooLargeError', 'UnsupportedDocumentError']);
+    expect(errorNamesOfKind('document').sort()).toEqual([
+      'CorruptDocumentError',
+      'DocumentTooLargeError',
+      'UnreadableInputError',
+      'UnsupportedDocumentError',
+    ]);
     expect(errorNamesOfKind('terminal')).toContain('ConfigError');
     expect(errorNamesOfKind('terminal')).not.toContain('ThrottledError');
   });

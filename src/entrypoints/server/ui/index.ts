@@ -8,7 +8,7 @@ import type { ReviewResult } from '../../../orchestration/review.js';
 import type { RouteRecord } from '../../../ports/ledger.js';
 import { documentStatus } from '../../cli/inspect.js';
 import { newId } from '../../runtime.js';
-import { loadLayout } from '../api-layout.js';
+import { layoutSourceOf, loadLayout } from '../api-layout.js';
 import { requireRole, setLoginPage } from '../auth.js';
 import { ROLE_RANK, type AppEnv, type Principal, type ServerDeps } from '../types.js';
 import { CONSOLE_JS } from './assets/app.js';
@@ -187,7 +187,7 @@ export const registerUi = (app: Hono<AppEnv>, deps: ServerDeps): void => {
     if (!status) return null;
     const view = status.state === 'routed' ? await runtime.review.show(id) : null;
     // The same layout as GET /api/v1/documents/:id/layout: the current decision's checkpoints.
-    const layouts = view ? await loadLayout(store, id, sensitive) : null;
+    const layouts = view ? await loadLayout(layoutSourceOf(store, runtime.checkpoints), id, sensitive) : null;
     const pageCount = layouts?.pageCount ?? 0;
     const shownPage = Math.min(Math.max(1, pageNumber), Math.max(1, pageCount));
     const layout = layouts?.pages.find((p) => p.page === shownPage) ?? null;

@@ -479,7 +479,7 @@ describe('SqliteStore: migrating a schema-1 store', () => {
     steps: null,
   };
 
-  it('reads an old route as decision 1 of the pipeline, recorded with no result, and raises the schema to 2', async () => {
+  it('reads an old route as decision 1 of the pipeline, recorded with no result, and raises the schema to 3', async () => {
     const file = newDbFile();
     schemaOneStore(file);
     expect(schemaVersionOf(file)).toBe('1');
@@ -490,7 +490,7 @@ describe('SqliteStore: migrating a schema-1 store', () => {
     expect(await store.getDocument(DOC)).toMatchObject({ name: 'invoice-42.pdf', firstSeenBatch: 'b-old' });
     expect((await store.timeline(DOC)).map((r) => r.event)).toEqual(['routed']);
     store.close();
-    expect(schemaVersionOf(file)).toBe('2');
+    expect(schemaVersionOf(file)).toBe('3');
   });
 
   it('refuses a store written by a newer docroute instead of downgrading it', () => {
@@ -512,7 +512,7 @@ describe('SqliteStore: migrating a schema-1 store', () => {
     expect(await again.decisions(DOC)).toEqual([legacyDecision]);
     expect(await again.pendingMoves()).toEqual([]);
     again.close();
-    expect(schemaVersionOf(file)).toBe('2');
+    expect(schemaVersionOf(file)).toBe('3');
   });
 
   it('continues the chain of a migrated route, append-only like any other', async () => {
@@ -531,9 +531,9 @@ describe('SqliteStore: migrating a schema-1 store', () => {
     expect(() => raw.prepare('DELETE FROM decisions WHERE document_id = ?').run(DOC)).toThrow(/append-only/);
   });
 
-  it('records schema 2 in a new store', () => {
+  it('records schema 3 in a new store', () => {
     const file = newDbFile();
     openSqlite(file).close();
-    expect(schemaVersionOf(file)).toBe('2');
+    expect(schemaVersionOf(file)).toBe('3');
   });
 });
