@@ -13,6 +13,7 @@ import { mkdirSync, symlinkSync, writeFileSync, truncateSync } from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { PNG_SIGNATURE, pngChunk } from './png.js';
+import { mulberry32 } from '../../src/domain/random.js';
 
 export type HostileCategory =
   | 'empty'
@@ -66,18 +67,6 @@ export const hostileConfigYaml = (o: { maxFileBytes: number; maxPages: number; m
     `    maxPixels: ${o.maxPixels}`,
     '',
   ].join('\n');
-
-/** mulberry32: a small seeded PRNG, so the corpus is the same bytes on every run. */
-const prng = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -292,7 +281,7 @@ const webpLosslessClaiming = (width: number, height: number, marker: number): Bu
  */
 export const writeHostileCorpus = async (inbox: string, options: HostileCorpusOptions): Promise<HostileInput[]> => {
   const manifest: HostileInput[] = [];
-  const rand = prng(20261129);
+  const rand = mulberry32(20261129);
   const add = (name: string | Buffer, category: HostileCategory, expect: string, bytes: Buffer | null, note: string): void => {
     const nameBytes = typeof name === 'string' ? Buffer.from(name, 'utf8') : name;
     if (bytes) writeFileSync(Buffer.concat([Buffer.from(`${inbox}/`), nameBytes]), bytes);

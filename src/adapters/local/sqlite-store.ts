@@ -158,6 +158,14 @@ CREATE TRIGGER IF NOT EXISTS field_versions_no_update BEFORE UPDATE ON field_ver
 CREATE TRIGGER IF NOT EXISTS field_versions_no_delete BEFORE DELETE ON field_versions BEGIN SELECT RAISE(ABORT, 'field versions are append-only'); END;
 `;
 
+const columnsOf = (db: Database.Database, table: string): Set<string> =>
+  new Set(
+    db
+      .prepare<[], { name: string }>(`PRAGMA table_info(${table})`)
+      .all()
+      .map((c) => c.name),
+  );
+
 /**
  * Schema 1 → 2: routes gain the current decision's version, kind and time; every route of a
  * schema-1 store becomes decision 1 (its delivered record and step versions were not kept: null).
@@ -169,12 +177,7 @@ const migrate = (db: Database.Database): void => {
   db.transaction(() => {
     const stored = Number(db.prepare<[], { value: string }>("SELECT value FROM meta WHERE key = 'schema_version'").get()?.value ?? '0');
     if (stored > SCHEMA_VERSION) throw new NewerSchemaError(stored);
-    const columns = new Set(
-      db
-        .prepare<[], { name: string }>('PRAGMA table_info(routes)')
-        .all()
-        .map((c) => c.name),
-    );
+    const columns = columnsOf(db, 'routes');
     if (!columns.has('version')) db.exec('ALTER TABLE routes ADD COLUMN version INTEGER NOT NULL DEFAULT 1');
     if (!columns.has('kind')) db.exec("ALTER TABLE routes ADD COLUMN kind TEXT NOT NULL DEFAULT 'pipeline'");
     if (!columns.has('decided_at')) {
@@ -184,12 +187,7 @@ const migrate = (db: Database.Database): void => {
     db.exec(`INSERT OR IGNORE INTO decisions (document_id, version, kind, outcome, location, decided_at, batch_id, execution_id, result, steps)
              SELECT document_id, 1, 'pipeline', outcome, location, routed_at, batch_id, execution_id, NULL, NULL FROM routes
              WHERE NOT EXISTS (SELECT 1 FROM decisions d WHERE d.document_id = routes.document_id)`);
-    const auditColumns = new Set(
-      db
-        .prepare<[], { name: string }>('PRAGMA table_info(audit)')
-        .all()
-        .map((c) => c.name),
-    );
+    const auditColumns = columnsOf(db, 'audit');
     if (!auditColumns.has('prev_hash')) db.exec('ALTER TABLE audit ADD COLUMN prev_hash TEXT');
     if (!auditColumns.has('hash')) db.exec('ALTER TABLE audit ADD COLUMN hash TEXT');
     if (stored < 3) chainExistingAudit(db);

@@ -8,6 +8,7 @@ import { childProcessEnv } from '../../../config/env.js';
 import { CRASH_POINTS, type CrashPoint } from '../../../config/faults.js';
 import { OUTCOMES } from '../../../domain/document.js';
 import type { Check, ScenarioResult } from './report.js';
+import { mulberry32 } from '../../../domain/random.js';
 
 /**
  * The crash-mid-batch scenario: runs a batch through the real CLI, SIGKILLs it at random points
@@ -130,17 +131,6 @@ export const writeCrashInbox = async (dir: string, count: number): Promise<strin
 
 // --- seeded randomness -------------------------------------------------------------------------
 
-/** mulberry32: small, fast, good enough to pick kill points reproducibly. */
-const prng = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
 const between = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (Math.max(lo, hi) - lo + 1));
 /** Independent of the order trials run in, so concurrency does not change the plans. */
 const trialSeed = (seed: number, trial: number, attempt: number): number =>
@@ -699,7 +689,7 @@ const runTrial = async (ctx: TrialContext, trial: number): Promise<TrialOutcome>
   const started = performance.now();
   const maxRerolls = opts.maxRerolls ?? 4;
   for (let attempt = 0; ; attempt++) {
-    const r = prng(trialSeed(opts.seed, trial, attempt));
+    const r = mulberry32(trialSeed(opts.seed, trial, attempt));
     const useFaults = ctx.faults && trial % 2 === 1;
     const twice = r() < 0.35;
     const dataDir = path.join(opts.workDir, `trial-${String(trial).padStart(3, '0')}-${attempt}`);
