@@ -23,7 +23,7 @@ if ((mode !== 'engine' && mode !== 'runtime') || !Number.isInteger(n) || n < 1 |
 const baselineKB = process.resourceUsage().maxRSS;
 const t0 = performance.now();
 if (mode === 'engine') {
-  const store = new SqliteStore(path.join(dir, 'store.db'));
+  const store = new SqliteStore(path.join(dir, 'store.db'), { checkpointer: 'background' });
   try {
     await viaEngine(store, `mem-${String(n)}`, n);
   } finally {

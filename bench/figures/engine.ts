@@ -3,11 +3,13 @@
  * + checkpoints + audit. Side by side, interleaved, in one process:
  *
  *   full         ASL on the embedded engine + real handlers + SQLite   — the real local path
+ *   fullBefore   the same, every write its own transaction, inline WAL checkpoints (before)
  *   steps        the same handlers in a plain loop + in-memory stores  — the steps' own work
  *   interpreter  the same ASL, every handler a no-op                   — the interpreter alone
  *   sqlite       the exact store calls of `steps`, replayed on SQLite  — SQLite alone
+ *   sqliteBefore the same replay, every write its own transaction (before)
  *   hashing      SHA-256 of a 64 KB document                           — hashing alone
- *   (full mode adds loop+SQLite and engine+memory, for the attribution by differences)
+ *   (full mode adds synchronous=FULL, loop+SQLite and engine+memory)
  *
  * Measured: full − steps per document (what the engine, checkpoints and audit add). Target ≤ 1 ms.
  */
@@ -19,15 +21,17 @@ import { freshDir, interleave, median, type BenchContext } from '../lib/common.j
 import { recordStoreCalls, replayOn, viaEngine, viaHashing, viaInterpreter, viaLoop } from '../lib/engine-harness.js';
 import { figure, round, type FigureResult } from '../lib/report.js';
 
-type Variant = 'full' | 'steps' | 'interpreter' | 'sqlite' | 'sqliteGrouped' | 'sqliteFull' | 'hashing' | 'loopSqlite' | 'engineMemory';
+type Variant =
+  'full' | 'fullBefore' | 'steps' | 'interpreter' | 'sqlite' | 'sqliteBefore' | 'sqliteFull' | 'hashing' | 'loopSqlite' | 'engineMemory';
 
 const LABELS: Record<Variant, string> = {
-  full: 'ASL engine + real handlers + SQLite (the local path)',
+  full: 'ASL engine + real handlers + SQLite (the local path: group commit, background WAL checkpoints)',
+  fullBefore: 'the same, every write its own transaction, WAL checkpoints inline (before)',
   steps: 'handlers in a plain loop + in-memory stores (the steps)',
   interpreter: 'ASL engine alone, no-op handlers',
-  sqlite: 'SQLite alone (the same store calls, replayed)',
-  sqliteGrouped: 'SQLite alone, one transaction per document (proposed batching)',
-  sqliteFull: 'SQLite alone, synchronous=FULL (fsync per commit), first 100 documents',
+  sqlite: 'SQLite alone (the same store calls, replayed a Task at a time)',
+  sqliteBefore: 'SQLite alone, every write its own transaction, WAL checkpoints inline (before)',
+  sqliteFull: 'SQLite alone, synchronous=FULL (an fsync per commit), first 100 documents',
   hashing: 'SHA-256 of a 64 KB document',
   loopSqlite: 'handlers in a plain loop + SQLite',
   engineMemory: 'ASL engine + real handlers + in-memory stores',
@@ -49,16 +53,21 @@ export const engineFigure = async (ctx: BenchContext, options: { docsPerRound?: 
     const fullDocs = Math.min(n, 100);
     const variants: Variant[] = [
       'full',
+      'fullBefore',
       'steps',
       'interpreter',
       'sqlite',
-      'sqliteGrouped',
+      'sqliteBefore',
       'hashing',
       ...(ctx.quick ? [] : (['sqliteFull', 'loopSqlite', 'engineMemory'] as const)),
     ];
     const stores: SqliteStore[] = [];
-    const open = (name: string, synchronous: 'normal' | 'full' = 'normal'): SqliteStore => {
-      const s = new SqliteStore(path.join(dir, `${name}.db`), { synchronous });
+    // As the runtime opens it (group commit, background checkpoints), or as it was before.
+    const open = (name: string, how: { synchronous?: 'normal' | 'full'; before?: boolean } = {}): SqliteStore => {
+      const s = new SqliteStore(path.join(dir, `${name}.db`), {
+        synchronous: how.synchronous ?? 'normal',
+        ...(how.before ? { groupCommit: false, checkpointer: 'inline' } : { checkpointer: 'background' }),
+      });
       stores.push(s);
       return s;
     };
@@ -67,17 +76,19 @@ export const engineFigure = async (ctx: BenchContext, options: { docsPerRound?: 
       switch (variant) {
         case 'full':
           return viaEngine(open(tag), tag, n);
+        case 'fullBefore':
+          return viaEngine(open(tag, { before: true }), tag, n);
         case 'steps':
           return viaLoop(new MemoryStore(), tag, n);
         case 'interpreter':
           return viaInterpreter(tag, n);
         case 'sqlite':
           return replayOn(open(tag), recorded);
-        case 'sqliteGrouped':
-          return replayOn(open(tag), recorded, { groupOf: callsPerDocument });
+        case 'sqliteBefore':
+          return replayOn(open(tag, { before: true }), recorded);
         case 'sqliteFull':
-          // fsync per commit is ~10x slower: 100 documents say enough; scaled to the batch below.
-          return ((await replayOn(open(tag, 'full'), recorded, { limit: callsPerDocument * fullDocs })) * n) / fullDocs;
+          // fsync per commit is much slower: 100 documents say enough; scaled to the batch below.
+          return ((await replayOn(open(tag, { synchronous: 'full' }), recorded, { limit: callsPerDocument * fullDocs })) * n) / fullDocs;
         case 'hashing':
           return viaHashing(n, 64 * 1024);
         case 'loopSqlite':

@@ -154,7 +154,8 @@ export const viaInterpreter = async (tag: string, n: number): Promise<number> =>
   return performance.now() - t0;
 };
 
-type Call = readonly [method: string, args: readonly unknown[]];
+/** One store call, and the handler invocation (one Task for one document) that made it. */
+type Call = readonly [method: string, args: readonly unknown[], unit: number];
 
 /**
  * Records every store call the handlers make for `n` documents (a loop over a MemoryStore), for
@@ -165,12 +166,13 @@ export const recordStoreCalls = async (tag: string, n: number): Promise<{ calls:
   const calls: Call[] = [];
   const setup: Call[] = [];
   let target = setup;
+  let unit = 0;
   const recording = new Proxy(memory, {
     get(obj, prop, receiver) {
       const value: unknown = Reflect.get(obj, prop, receiver);
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
       return (...args: unknown[]) => {
-        target.push([prop, structuredClone(args)]);
+        target.push([prop, structuredClone(args), unit]);
         return (value as (...a: unknown[]) => unknown).apply(obj, args);
       };
     },
@@ -184,38 +186,41 @@ export const recordStoreCalls = async (tag: string, n: number): Promise<{ calls:
   for (const d of docs) {
     const state: Record<string, unknown> = { batchId, executionId: `x-${tag}`, document: d };
     for (const task of HAPPY_PATH) {
+      unit += 1;
       const result = await handlers[task]({ task, state });
       const slot = SLOTS[task];
       if (slot !== undefined) state[slot] = result;
     }
   }
+  unit += 1;
   await handlers.Aggregate({ task: 'Aggregate', state: { batchId, executionId: `x-${tag}`, received: n } });
   return { calls, setup };
 };
 
 /**
- * Plays recorded store calls against `store`: ms for the timed calls (setup not counted).
- * `groupOf` > 0 wraps every `groupOf` calls in one transaction (BEGIN … COMMIT on the store's own
- * connection): what batching the writes of one document per transaction would save.
+ * Plays recorded store calls against `store`: ms for the timed calls (setup not counted). The
+ * calls of one handler invocation are issued in order without waiting and awaited together at its
+ * end, as the step wrapper does (tasks.ts: `entered`, the work, checkpoint + `succeeded`), so a
+ * group-committing store commits each Task's writes together; one invocation at a time.
  */
 export const replayOn = async (
   store: SqliteStore,
   recorded: { calls: readonly Call[]; setup: readonly Call[] },
-  options: { groupOf?: number; limit?: number } = {},
+  options: { limit?: number } = {},
 ): Promise<number> => {
   const call = (method: string, args: readonly unknown[]): unknown =>
     (store as unknown as Record<string, (...a: unknown[]) => unknown>)[method]?.(...args);
   for (const [method, args] of recorded.setup) await call(method, args);
   const calls = recorded.calls.slice(0, options.limit ?? recorded.calls.length);
-  const group = options.groupOf ?? 0;
-  // The store's private connection: a measurement of a proposed change, not an API.
-  const db = (store as unknown as { db: { exec(sql: string): void } }).db;
   const t0 = performance.now();
+  let pending: unknown[] = [];
   for (let i = 0; i < calls.length; i++) {
-    if (group > 0 && i % group === 0) db.exec('BEGIN');
-    const [method, args] = calls[i] as Call;
-    await call(method, args);
-    if (group > 0 && (i % group === group - 1 || i === calls.length - 1)) db.exec('COMMIT');
+    const [method, args, unit] = calls[i] as Call;
+    pending.push(call(method, args));
+    if (i === calls.length - 1 || (calls[i + 1] as Call)[2] !== unit) {
+      await Promise.all(pending);
+      pending = [];
+    }
   }
   return performance.now() - t0;
 };

@@ -267,7 +267,8 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
     processHooks: true,
   });
   await mkdir(dataDir, { recursive: true });
-  const store = new SqliteStore(path.join(dataDir, 'docroute.db'));
+  // A long-running writer: WAL checkpoints on their own thread (wal-checkpointer.ts).
+  const store = new SqliteStore(path.join(dataDir, 'docroute.db'), { checkpointer: 'background' });
   const audit = telemetry ? tapAudit(store, telemetry) : store;
   const ledger = telemetry ? tapLedger(store, telemetry) : store;
   const decisions = telemetry ? tapDecisions(store, telemetry) : store;

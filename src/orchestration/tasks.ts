@@ -203,7 +203,18 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
     const attempt = (await audit.attempts(item.executionId, item.document.documentId, task)) + 1;
     const started = clock.now().getTime();
     if (attempt > 1 && !options.polling) await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'retried' });
-    await audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'entered' });
+    // `entered` is issued before the work starts but not awaited: it commits with the step's own
+    // writes when the work is quick, or on the next turn of the event loop while slow work runs.
+    // On a group-committing store (AuditLog.groupCommit) `entered`, the checkpoint and `succeeded`
+    // are issued together: one commit, all or none, in this order. Elsewhere each waits for the
+    // one before it. Either way a step never records a success or a checkpoint whose `entered`
+    // did not land.
+    let enteredFailed = false;
+    const entered = audit.append({ ...base, at: clock.now().toISOString(), attempt, event: 'entered' });
+    entered.catch(() => {
+      enteredFailed = true;
+    });
+    const grouped = audit.groupCommit === true;
     const succeeded = (note: string | undefined): Promise<void> =>
       audit.append({
         ...base,
@@ -213,23 +224,39 @@ export const createTaskHandlers = (deps: TaskDeps): Record<TaskName, TaskHandler
         durationMs: ms(started),
         ...(note ? { note } : {}),
       });
+    /** Writes `succeeded` (after `put`, when there is a checkpoint) once `entered` is on record. */
+    const finish = async (note: string | undefined, put?: () => Promise<void>): Promise<void> => {
+      if (grouped && !enteredFailed) {
+        await Promise.all([entered, put?.(), succeeded(note)]);
+        return;
+      }
+      await entered;
+      await put?.();
+      await succeeded(note);
+    };
     try {
       if (checkpoint) {
         const key = { documentId: item.document.documentId, step: task, configVersion: checkpoint.version };
         const cached = await checkpoints.get<R>(key);
         if (cached !== undefined) {
-          await succeeded(checkpoint.note ? `from checkpoint; ${checkpoint.note(cached)}` : 'from checkpoint');
+          await finish(checkpoint.note ? `from checkpoint; ${checkpoint.note(cached)}` : 'from checkpoint');
           return checkpoint.summarise(cached);
         }
         const { result, summary } = await run();
-        await checkpoints.put(key, result);
-        await succeeded(checkpoint.note?.(result));
+        await finish(checkpoint.note?.(result), () => checkpoints.put(key, result));
         return summary;
       }
       const { summary } = await run();
-      await succeeded(undefined);
+      await finish(undefined);
       return summary;
     } catch (err) {
+      // A step whose `entered` did not commit fails with that error and writes nothing more, as
+      // when `entered` was awaited first; otherwise `entered` is on record before `failed`.
+      const enteredError = await entered.then(
+        () => null,
+        (e: unknown) => ({ e }),
+      );
+      if (enteredError) throw toPipelineError(enteredError.e);
       const e = toPipelineError(err);
       await audit.append({
         ...base,

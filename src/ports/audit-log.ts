@@ -49,6 +49,14 @@ export interface StoredAuditRecord extends AuditRecord {
  * which attempt it is on both engines (Step Functions re-invokes a Lambda on retry).
  */
 export interface AuditLog {
+  /**
+   * True when the writes issued within one turn of the event loop, to this log and to the
+   * checkpoints and ledger of the same store, commit together in call order, each resolving only
+   * after that commit, and a write commits only if every earlier one of its group did (the
+   * embedded SQLite store). The step wrapper then issues a step's `entered`, checkpoint and
+   * `succeeded` together: one commit per step. Otherwise each waits for the one before it.
+   */
+  readonly groupCommit?: boolean;
   append(record: AuditRecord): Promise<void>;
   attempts(executionId: string, documentId: DocumentId, step: string): Promise<number>;
   timeline(documentId: DocumentId): Promise<StoredAuditRecord[]>;

@@ -59,6 +59,8 @@ const safely = (observer: AuditObserver, record: AuditRecord): void => {
 };
 
 export const tapAudit = (inner: AuditLog, observer: AuditObserver): AuditLog => ({
+  // The inner append is called in the same turn: the tap keeps the store's commit grouping.
+  ...(inner.groupCommit === true ? { groupCommit: true } : {}),
   append: async (record) => {
     await inner.append(record);
     safely(observer, record);
