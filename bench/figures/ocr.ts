@@ -157,8 +157,8 @@ const measureSet = async (
       tesseractJs: () => runEngine(wasm, pages),
       ocrmypdf: () => runOcrmypdf(pdf, workers, outDir),
     };
-    // The headline pair runs 3 (quick) or 5 times; the alternatives, slower and informational, 1 or 3.
-    const rounds = ctx.quick ? 3 : 5;
+    // The headline pair runs 2 (quick) or 5 times; the alternatives, slower and informational, 1 or 3.
+    const rounds = ctx.quick ? 2 : 5;
     const altRounds = ctx.quick ? 1 : 3;
     const keys: EngineKey[] = ['pipeline', 'cli', 'tesseractJs', ...(hasOcrmypdf ? (['ocrmypdf'] as const) : [])];
     const runs = await interleave(keys, rounds, async (key, r) => {
@@ -188,13 +188,13 @@ export const ocrFigure = async (ctx: BenchContext): Promise<FigureResult> => {
   const ocrmypdf = await ocrmypdfVersion();
   const { dir, remove } = freshDir('ocr');
   try {
-    const sets: { name: string; pages: BenchPage[] }[] = [
-      { name: `generated ${String(DPI)} dpi`, pages: await generatePages(ctx.quick ? 4 : 12, dir, DPI) },
-    ];
-    if (ctx.dataDir !== null) {
-      const scans = datasetScans(ctx.dataDir, ctx.quick ? 4 : 20);
-      if (scans.length > 0) sets.push({ name: 'dataset scans', pages: scans });
+    // Quick: one set of 4 pages, the dataset's real scans when present, else generated pages.
+    const scans = ctx.dataDir === null ? [] : datasetScans(ctx.dataDir, ctx.quick ? 4 : 20);
+    const sets: { name: string; pages: BenchPage[] }[] = [];
+    if (!ctx.quick || scans.length === 0) {
+      sets.push({ name: `generated ${String(DPI)} dpi`, pages: await generatePages(ctx.quick ? 4 : 12, dir, DPI) });
     }
+    if (scans.length > 0) sets.push({ name: 'dataset scans', pages: scans });
     const results: SetResult[] = [];
     for (const set of sets) results.push(await measureSet(ctx, set.name, set.pages, dir, ocrmypdf !== null));
 

@@ -5,15 +5,19 @@
  * getTextContent of every page, destroy). Target ≤ 1.10.
  *
  * A third run, our pdfjs adapter alone (open, page().text, close), splits the gap: adapter ÷ raw is
- * what our line building adds to pdfjs, pipeline − adapter is everything else per document.
+ * what our line building adds to pdfjs, pipeline − adapter is everything else per document. A
+ * fourth, the pipeline whose PDF reader answers from pages read beforehand (no parsing at all),
+ * measures that "everything else" directly.
  */
 import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createPdfjsPdfReader } from '../../src/adapters/local/pdfjs-pdf-reader.js';
 import { parseConfig } from '../../src/config/load.js';
+import type { PdfDocument, PdfPage, PdfReader } from '../../src/ports/pdf-reader.js';
 import { openRuntime } from '../../src/entrypoints/runtime.js';
 import { freshDir, interleave, median, type BenchContext } from '../lib/common.js';
 import { buildPdf, datasetPdfs } from '../lib/corpus.js';
@@ -73,7 +77,40 @@ const adapterExtract = async (files: readonly string[]): Promise<{ seconds: numb
   return { seconds: (performance.now() - started) / 1000, chars, pages };
 };
 
-type Variant = 'pipeline' | 'pdfjs' | 'adapter';
+/**
+ * A PDF reader that answers from pages our adapter read beforehand (keyed by the bytes' SHA-256):
+ * the pipeline over it does everything but parse PDFs.
+ */
+
+const preReadPdf = async (files: readonly string[]): Promise<PdfReader> => {
+  const reader = createPdfjsPdfReader({ maxPages: 200 });
+  const byHash = new Map<string, PdfPage[]>();
+  const hashOf = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+  for (const file of files) {
+    const bytes = new Uint8Array(await readFile(file));
+    const doc = await reader.open(bytes);
+    try {
+      const pages: PdfPage[] = [];
+      for (let p = 1; p <= doc.pageCount; p++) pages.push(await doc.page(p));
+      byHash.set(hashOf(bytes), pages);
+    } finally {
+      await doc.close();
+    }
+  }
+  return {
+    open: (bytes): Promise<PdfDocument> => {
+      const pages = byHash.get(hashOf(bytes));
+      if (pages === undefined) return reader.open(bytes);
+      return Promise.resolve({
+        pageCount: pages.length,
+        page: (n: number) => Promise.resolve(pages[n - 1] as PdfPage),
+        close: () => Promise.resolve(),
+      });
+    },
+  };
+};
+
+type Variant = 'pipeline' | 'pdfjs' | 'adapter' | 'preRead';
 
 /**
  * The first `limit` files whose every page the pipeline reads from the text layer: a page it OCRs
@@ -133,6 +170,7 @@ export const textPdfFigure = async (ctx: BenchContext): Promise<FigureResult> =>
     let pipelineTotal = 0;
     let pdfjsTotal = 0;
     const data: unknown[] = [];
+    const restShare: { set: string; share: number }[] = [];
     for (const { set, inbox } of inboxes) {
       const files = readdirSync(inbox)
         .sort()
@@ -144,14 +182,15 @@ export const textPdfFigure = async (ctx: BenchContext): Promise<FigureResult> =>
       let runIndex = 0;
       let pages = 0;
       const openSeconds: number[] = [];
-      const runs = await interleave<Variant, number>(['pipeline', 'pdfjs', 'adapter'], ctx.quick ? 3 : 5, async (variant) => {
+      const preRead = await preReadPdf(files);
+      const runs = await interleave<Variant, number>(['pipeline', 'pdfjs', 'adapter', 'preRead'], ctx.quick ? 2 : 5, async (variant) => {
         if (variant === 'pdfjs') {
           const r = await rawExtract(pdfjs, files);
           pages = r.pages;
           return r.seconds;
         }
         if (variant === 'adapter') return (await adapterExtract(files)).seconds;
-        const r = await runPipeline(inbox, path.join(dir, `data-${String(runIndex++)}`));
+        const r = await runPipeline(inbox, path.join(dir, `data-${String(runIndex++)}`), variant === 'preRead' ? { pdf: preRead } : {});
         openSeconds.push(r.openSeconds);
         if (r.summary?.pass === undefined || r.summary.failed > 0) throw new Error('text-pdf: pipeline run had failures');
         return r.seconds;
@@ -159,6 +198,8 @@ export const textPdfFigure = async (ctx: BenchContext): Promise<FigureResult> =>
       const p = median(runs.pipeline);
       const raw = median(runs.pdfjs);
       const adapter = median(runs.adapter);
+      const rest = median(runs.preRead);
+      restShare.push({ set: set.split(' × ')[0] ?? set, share: round(rest / raw, 2) });
       pipelineTotal += p;
       pdfjsTotal += raw;
       const perDoc = (s: number): number => round((s * 1000) / files.length, 2);
@@ -172,6 +213,7 @@ export const textPdfFigure = async (ctx: BenchContext): Promise<FigureResult> =>
         round(p / raw, 2),
         round(adapter / raw, 2),
         perDoc(p - adapter),
+        perDoc(rest),
       ]);
       data.push({ set, documents: files.length, pages, bytes, runs, openSeconds });
       ctx.log(`  text-pdf ${set}: pipeline ${perDoc(p)} ms/doc, pdfjs ${perDoc(raw)} ms/doc, adapter ${perDoc(adapter)} ms/doc`);
@@ -197,6 +239,7 @@ export const textPdfFigure = async (ctx: BenchContext): Promise<FigureResult> =>
               'pipeline ÷ raw',
               'adapter ÷ raw',
               'pipeline − adapter',
+              'pipeline, PDFs pre-read',
             ],
             rows,
           },
@@ -204,7 +247,8 @@ export const textPdfFigure = async (ctx: BenchContext): Promise<FigureResult> =>
       ],
       notes: [
         'Runtime start-up (openRuntime, ~0.1–0.3 s once per process) is not counted; every pipeline run uses a fresh data dir, so nothing is answered from a checkpoint.',
-        '"pipeline − adapter" is the per-document cost of everything but PDF parsing: ingest (hash, copy, fsync), SQLite (checkpoints, audit, ledger), classify, field extraction, validation, routing (copy, fsync), the interpreter.',
+        '"pipeline − adapter" is the per-document cost of everything but PDF parsing: ingest (hash, copy, fsync), SQLite (checkpoints, audit, ledger), classify, field extraction, validation, routing (links and JSON), the interpreter.',
+        `"pipeline, PDFs pre-read" measures that directly: the same run with a PDF reader that answers from pages read beforehand (no parsing at all). It takes ${restShare.map((r) => `${String(r.share)}× the raw-pdfjs time (${r.set})`).join(', ')}: the pipeline's own work besides parsing (classification, field extraction, validation, the checkpoints that carry the extraction between steps, the audit, routing, the interpreter) is itself of the order of the reference, so the ≤ 1.10 target cannot be met on one thread by trimming overheads; it bounds the ratio at about 1 + that share.`,
       ],
       seconds: (performance.now() - started) / 1000,
       data,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../../src/config/load.js';
 import { listInbox, openRuntime, type BatchRun } from '../../src/entrypoints/runtime.js';
+import type { PdfReader } from '../../src/ports/pdf-reader.js';
 
 export interface PipelineRun {
   /** runFiles: ingest (hash, copy), the state machine over every document, aggregate; not start-up. */
@@ -25,7 +26,7 @@ export const writeInbox = (dir: string, docs: readonly { name: string; bytes: Ui
 export const runPipeline = async (
   inbox: string,
   dataDir: string,
-  options: { concurrency?: number; ocrWorkers?: number } = {},
+  options: { concurrency?: number; ocrWorkers?: number; pdf?: PdfReader } = {},
 ): Promise<PipelineRun> => {
   const t0 = performance.now();
   const loaded = parseConfig({
@@ -33,7 +34,7 @@ export const runPipeline = async (
     engine: { maxConcurrency: options.concurrency ?? 2 },
     extract: { ocr: { engine: 'tesseract', workers: options.ocrWorkers ?? 2 } },
   });
-  const runtime = await openRuntime(loaded);
+  const runtime = await openRuntime(loaded, options.pdf ? { pdf: options.pdf } : {});
   try {
     const openSeconds = (performance.now() - t0) / 1000;
     const { files } = await listInbox([inbox]);

@@ -20,6 +20,7 @@ import { WebhookRouteSink } from '../adapters/local/webhook-route-sink.js';
 import { FsObjectStore, isAlive } from '../adapters/local/fs-object-store.js';
 import { createFileNotifier, createWebhookNotifier } from '../adapters/local/notifiers.js';
 import { createPdfjsPdfReader } from '../adapters/local/pdfjs-pdf-reader.js';
+import type { PdfReader } from '../ports/pdf-reader.js';
 import { SqliteStore } from '../adapters/local/sqlite-store.js';
 import { systemClock } from '../adapters/local/system-clock.js';
 import { createOcrEngine } from '../adapters/local/ocr-factory.js';
@@ -37,6 +38,7 @@ import { settleMoves, type MoveReport } from '../orchestration/decisions.js';
 import { createReplayService, type ReplayService } from '../orchestration/replay.js';
 import { createReviewService, type ReviewService } from '../orchestration/review.js';
 import { locationIdOf, refusedRoutes, type RefusedReason } from '../orchestration/refused-inputs.js';
+import { mapLimit } from './cli/args.js';
 import type { RouteSink } from '../ports/route-sink.js';
 import type { Checkpoints } from '../ports/checkpoints.js';
 import { openEncryption } from './encryption.js';
@@ -54,6 +56,8 @@ import type { OcrEngine } from '../ports/ocr-engine.js';
 export interface RuntimeOptions {
   /** Replaces the OCR engine (tests count calls or inject faults through it). */
   readonly ocr?: OcrEngine;
+  /** Replaces the PDF reader (the benchmark serves pages read beforehand, to time all but parsing). */
+  readonly pdf?: PdfReader;
   /** Replaces the image pipeline (tests that feed fake images to a scripted OCR engine). */
   readonly images?: ImagePipeline;
   readonly extraNotifiers?: readonly Notifier[];
@@ -247,6 +251,9 @@ export const openStore = (loaded: LoadedConfig): SqliteStore | null => {
   return existsSync(file) ? new SqliteStore(file) : null;
 };
 
+/** Files ingested at once: enough to overlap their fsyncs, few enough for open file handles. */
+const INGEST_CONCURRENCY = 8;
+
 export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions = {}): Promise<Runtime> => {
   const { config } = loaded;
   // An invalid DOCROUTE_FAULTS fails here too, before anything is opened; env wins over `faults:`.
@@ -314,7 +321,7 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
     audit,
     ledger,
     sink,
-    pdf: createPdfjsPdfReader({ maxPages: config.limits.maxPages }),
+    pdf: options.pdf ?? createPdfjsPdfReader({ maxPages: config.limits.maxPages }),
     ocr,
     images: options.images ?? createSharpImagePipeline(),
     limiter: createTokenBucket({
@@ -422,17 +429,20 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
       const refuse = (raw: Buffer, reason: RefusedReason): void => {
         refused.push({ file: escapeFileName(raw), reason, documentId: locationIdOf(raw) });
       };
-      for (const f of files) {
+      // Ingest (hash, copy, fsync) runs INGEST_CONCURRENCY files at a time, so that the fsyncs
+      // overlap instead of queueing one behind the other; the results are then taken in input
+      // order, so batch positions and the first of two same-bytes files are as a serial loop's.
+      type Ingest =
+        | { readonly refused: RefusedReason; readonly raw: Buffer }
+        | { readonly ingested: { documentId: string; size: number }; readonly f: (typeof files)[number] };
+      const ingestOne = async (f: (typeof files)[number]): Promise<Ingest> => {
         const raw = f.raw ?? Buffer.from(f.file);
         const opened = await openRegular(raw);
-        if ('refused' in opened) {
-          refuse(raw, opened.refused);
-          continue;
-        }
+        if ('refused' in opened) return { refused: opened.refused, raw };
         const { handle } = opened;
-        let ingested;
         try {
           const before = await handle.stat({ bigint: true });
+          let ingested;
           let failed = false;
           try {
             ingested = await objects.ingestFile(readPathOf(handle, raw));
@@ -446,16 +456,20 @@ export const openRuntime = async (loaded: LoadedConfig, options: RuntimeOptions 
           // that never existed whole. A complete file is taken in by a later run.
           const after = await handle.stat({ bigint: true });
           if (changedBetween(before, after) || (ingested && BigInt(ingested.size) !== before.size)) {
-            refuse(raw, 'FILE_CHANGED_WHILE_READ');
-            continue;
+            return { refused: 'FILE_CHANGED_WHILE_READ', raw };
           }
-          if (failed || !ingested) {
-            refuse(raw, 'UNREADABLE');
-            continue;
-          }
+          if (failed || !ingested) return { refused: 'UNREADABLE', raw };
+          return { ingested, f };
         } finally {
           await handle.close();
         }
+      };
+      for (const r of await mapLimit(files, INGEST_CONCURRENCY, ingestOne)) {
+        if ('refused' in r) {
+          refuse(r.raw, r.refused);
+          continue;
+        }
+        const { ingested, f } = r;
         if (exclude?.has(ingested.documentId)) continue;
         if (seen.has(ingested.documentId)) {
           sameBytesInBatch += 1;

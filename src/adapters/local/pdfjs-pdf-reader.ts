@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { PDFDocumentLoadingTask, PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { restoreNativeJson } from './native-json.js';
 import {
   CorruptDocumentError,
   DependencyUnavailableError,
@@ -142,7 +143,16 @@ const PASSWORD_EXCEPTION = 'PasswordException';
 let pdfjsModule: Promise<Pdfjs> | undefined;
 
 const loadPdfjs = (): Promise<Pdfjs> => {
-  pdfjsModule ??= import('pdfjs-dist/legacy/build/pdf.mjs').catch((err: unknown) => {
+  pdfjsModule ??= (async () => {
+    const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+    // The worker module too, now rather than on the first document: pdfjs runs it in this thread
+    // (its "fake worker", found on globalThis.pdfjsWorker), and evaluating it replaces the global
+    // JSON functions as pdf.mjs does. Both loaded, the native ones are put back (native-json.ts).
+    const g = globalThis as { pdfjsWorker?: unknown };
+    g.pdfjsWorker ??= await import('pdfjs-dist/legacy/build/pdf.worker.mjs');
+    restoreNativeJson();
+    return pdfjs;
+  })().catch((err: unknown) => {
     pdfjsModule = undefined;
     throw new DependencyUnavailableError(`pdfjs-dist could not be loaded (${err instanceof Error ? err.name : typeof err})`);
   });
