@@ -5,19 +5,20 @@
  *
  *   engine   trivial steps, real task handlers, real ASL engine, SQLite store in <dir>
  *   runtime  the real pipeline (openRuntime + runFiles) on the PDFs in <dir>/inbox, data in <dir>/data
+ *   interpreter  the ASL on the embedded engine alone, every handler a no-op (no store, no steps)
  *
- * Usage: node --expose-gc --import tsx bench/memory-child.ts <engine|runtime> <n> <dir>
+ * Usage: node --expose-gc --import tsx bench/memory-child.ts <engine|runtime|interpreter> <n> <dir>
  */
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SqliteStore } from '../src/adapters/local/sqlite-store.js';
-import { viaEngine } from './lib/engine-harness.js';
+import { viaEngine, viaInterpreter } from './lib/engine-harness.js';
 import { runPipeline } from './lib/pipeline.js';
 
 const [mode, count, dir] = process.argv.slice(2);
 const n = Number(count);
-if ((mode !== 'engine' && mode !== 'runtime') || !Number.isInteger(n) || n < 1 || dir === undefined) {
-  process.stderr.write('usage: memory-child.ts <engine|runtime> <n> <dir>\n');
+if ((mode !== 'engine' && mode !== 'runtime' && mode !== 'interpreter') || !Number.isInteger(n) || n < 1 || dir === undefined) {
+  process.stderr.write('usage: memory-child.ts <engine|runtime|interpreter> <n> <dir>\n');
   process.exit(2);
 }
 const baselineKB = process.resourceUsage().maxRSS;
@@ -29,6 +30,8 @@ if (mode === 'engine') {
   } finally {
     store.close();
   }
+} else if (mode === 'interpreter') {
+  await viaInterpreter(`mem-${String(n)}`, n);
 } else {
   const run = await runPipeline(path.join(dir, 'inbox'), path.join(dir, 'data'));
   if (run.documents !== n) throw new Error(`expected ${String(n)} documents, ran ${String(run.documents)}`);

@@ -18,8 +18,8 @@ export const scalingFigure = async (ctx: BenchContext): Promise<FigureResult> =>
   const started = performance.now();
   const { dir, remove } = freshDir('scaling');
   try {
-    const scans = ctx.quick ? 4 : 12;
-    const texts = ctx.quick ? 6 : 40;
+    const scans = ctx.quick ? 2 : 12;
+    const texts = ctx.quick ? 4 : 40;
     // Scans at 200 dpi: the OCR share of a typical mixed inbox without making --quick slow.
     const pages = await generatePages(scans, dir, 200);
     const docs = [

@@ -144,7 +144,7 @@ export const textPdfFigure = async (ctx: BenchContext): Promise<FigureResult> =>
   try {
     // Generated: documents of 1–4 pages in the six layouts (one-page documents alone would measure
     // per-document fixed costs, not extraction).
-    const count = ctx.quick ? 24 : 200;
+    const count = ctx.quick ? 16 : 200;
     const generated = await Promise.all(
       Array.from({ length: count }, async (_, i) => ({
         name: `doc-${String(i).padStart(4, '0')}.pdf`,
@@ -155,7 +155,7 @@ export const textPdfFigure = async (ctx: BenchContext): Promise<FigureResult> =>
       { set: `generated × ${String(count)}`, inbox: writeInbox(path.join(dir, 'generated'), generated) },
     ];
     if (ctx.dataDir !== null) {
-      const real = await textOnly(datasetPdfs(ctx.dataDir, 100), path.join(dir, 'probe'), ctx.quick ? 6 : 100);
+      const real = await textOnly(datasetPdfs(ctx.dataDir, 100), path.join(dir, 'probe'), ctx.quick ? 4 : 100);
       if (real.length > 0) {
         const inbox = path.join(dir, 'dataset');
         writeInbox(
