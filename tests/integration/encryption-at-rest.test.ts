@@ -139,8 +139,8 @@ describe('encryption at rest: a pipeline run', () => {
       for (const { value } of values) {
         expect(value).toMatch(/^\{"\$sealed":"DRENC1","data":"/);
         // Nothing but the envelope in clear; the plaintext searched for in the ciphertext's bytes.
-        // (Searched in its base64 text, a 4-letter word turns up by chance about once in 3,000
-        // runs of this test: it did, as "…SRazlAcmek+…".)
+        // (Searched in its base64 text, a 4-letter word turns up by chance: one in 64^4 positions,
+        // and these checkpoints hold tens of thousands. It did, as "…SRazlAcmek+…".)
         const sealed = JSON.parse(value) as Record<string, unknown>;
         expect(Object.keys(sealed).sort()).toEqual(['$sealed', 'data']);
         const bytes = Buffer.from(String(sealed['data']), 'base64');
