@@ -39,7 +39,7 @@ const LABELS: Record<Variant, string> = {
 
 export const engineFigure = async (ctx: BenchContext, options: { docsPerRound?: number; rounds?: number } = {}): Promise<FigureResult> => {
   const started = performance.now();
-  const rounds = options.rounds ?? (ctx.quick ? 3 : 5);
+  const rounds = options.rounds ?? (ctx.quick ? 2 : 5);
   const n = options.docsPerRound ?? (ctx.quick ? 300 : 2000);
   const { dir, remove } = freshDir('engine');
   try {

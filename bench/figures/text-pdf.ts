@@ -144,7 +144,7 @@ export const textPdfFigure = async (ctx: BenchContext): Promise<FigureResult> =>
   try {
     // Generated: documents of 1–4 pages in the six layouts (one-page documents alone would measure
     // per-document fixed costs, not extraction).
-    const count = ctx.quick ? 16 : 200;
+    const count = ctx.quick ? 12 : 200;
     const generated = await Promise.all(
       Array.from({ length: count }, async (_, i) => ({
         name: `doc-${String(i).padStart(4, '0')}.pdf`,
