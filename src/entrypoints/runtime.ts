@@ -38,7 +38,7 @@ import { settleMoves, type MoveReport } from '../orchestration/decisions.js';
 import { createReplayService, type ReplayService } from '../orchestration/replay.js';
 import { createReviewService, type ReviewService } from '../orchestration/review.js';
 import { locationIdOf, refusedRoutes, type RefusedReason } from '../orchestration/refused-inputs.js';
-import { mapLimit } from './cli/args.js';
+import { mapLimit } from './map-limit.js';
 import type { RouteSink } from '../ports/route-sink.js';
 import type { Checkpoints } from '../ports/checkpoints.js';
 import { openEncryption } from './encryption.js';

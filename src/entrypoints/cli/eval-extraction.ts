@@ -20,7 +20,8 @@ import {
 } from '../../domain/evaluation.js';
 import { extractFields } from '../../domain/extract-fields.js';
 import { openRuntime, type Runtime } from '../runtime.js';
-import { intAtLeast, integer, mapLimit } from './args.js';
+import { mapLimit } from '../map-limit.js';
+import { intAtLeast, integer } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { rel, table } from './format.js';
 import { renderHtmlReport } from './html-report.js';

@@ -10,7 +10,8 @@ import { prepare, trainModel, type Prepared } from '../../domain/classifier-mode
 import type { Extraction } from '../../domain/document.js';
 import { DocumentError, toPipelineError } from '../../domain/errors.js';
 import { openRuntime } from '../runtime.js';
-import { intAtLeast, mapLimit } from './args.js';
+import { mapLimit } from '../map-limit.js';
+import { intAtLeast } from './args.js';
 import { EXIT } from './exit-codes.js';
 import { rel } from './format.js';
 import { readLabelledFolder, type ClassLabelledDocument } from './labelled-classes.js';
